@@ -1,0 +1,99 @@
+"""Command line: `python -m api.cli --help`."""
+
+from __future__ import annotations
+
+import getpass
+import sys
+
+import typer
+
+from api.core.errors import AppError
+
+cli = typer.Typer(help="Trợ lý ảo thủ tục hành chính: setup, serve and administration.", no_args_is_help=True,
+                  add_completion=False)
+
+
+@cli.command()
+def migrate() -> None:
+    """Create or upgrade the database schema."""
+    from api.db.migrate import upgrade
+
+    upgrade()
+    typer.echo("database is up to date")
+
+
+@cli.command()
+def train() -> None:
+    """Train the Rasa model if its inputs changed."""
+    from api.rasa_model import ensure_model
+
+    path, trained = ensure_model()
+    typer.echo(f"{'trained' if trained else 'reused'} {path}")
+
+
+@cli.command("validate-rasa-data")
+def validate_rasa_data() -> None:
+    """`rasa data validate` on the training data, domain and config; fails on warnings."""
+    import subprocess
+
+    from api.core.config import ROOT
+    from api.rasa_model import RASA_BIN, rasa_env
+
+    command = [str(RASA_BIN), "data", "validate", "--fail-on-warnings", "--config", "config.yml",
+               "--domain", "domain.yml", "--data", "data"]
+    result = subprocess.run(command, cwd=ROOT, env=rasa_env(), capture_output=True, text=True)
+    noise = ("cuda", "tensorflow", "TensorRT", "rebuild TensorFlow", "To enable")
+    for line in (result.stdout + result.stderr).splitlines():
+        if not any(word in line for word in noise):
+            typer.echo(line)
+    raise typer.Exit(result.returncode)
+
+
+@cli.command()
+def prepare() -> None:
+    """Everything `serve` needs: schema, seed content, Rasa model."""
+    migrate()
+    train()
+
+
+@cli.command()
+def serve(timeout: float = typer.Option(600, help="seconds to wait for readiness")) -> None:
+    """Start rasa, actions and the app; Ctrl-C stops all."""
+    from api.launcher import serve as run
+
+    raise typer.Exit(run(timeout))
+
+
+@cli.command("create-admin")
+def create_admin(
+    username: str = typer.Option(..., prompt="Tên đăng nhập"),
+    full_name: str = typer.Option("", help="họ và tên"),
+    role: str = typer.Option("admin", help="admin | officer"),
+    password_stdin: bool = typer.Option(False, help="read the password from standard input"),
+) -> None:
+    """Create a staff account (the first admin, typically)."""
+    from api.db.base import session_scope
+    from api.db.models import Role
+    from api.staff import create_user
+
+    if role not in Role.__members__:
+        typer.echo("role must be admin or officer", err=True)
+        raise typer.Exit(2)
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = getpass.getpass("Mật khẩu: ")
+        if getpass.getpass("Nhập lại mật khẩu: ") != password:
+            typer.echo("Hai lần nhập mật khẩu không khớp.", err=True)
+            raise typer.Exit(1)
+    try:
+        with session_scope() as db:
+            user = create_user(db, username=username, full_name=full_name, role=Role(role), password=password)
+            typer.echo(f"created {user.role.value} '{user.username}'")
+    except AppError as error:
+        typer.echo(error.message, err=True)
+        raise typer.Exit(1) from None
+
+
+if __name__ == "__main__":
+    cli()

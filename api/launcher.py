@@ -1,0 +1,136 @@
+"""Start rasa, the action server and the app; wait until all are ready; stop all on Ctrl-C."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from api import rasa_endpoints, rasa_model
+from api.core.config import ROOT, Settings, get_settings
+
+VENV_PYTHON = ROOT / ".venv" / "bin" / "python"
+
+
+@dataclass
+class Child:
+    name: str
+    command: list[str]
+    env: dict[str, str]
+    log_path: Path
+    process: subprocess.Popen[bytes] | None = None
+    tail: deque[str] = field(default_factory=lambda: deque(maxlen=40))
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(self.command, cwd=ROOT, env=self.env, stdout=subprocess.PIPE,
+                                        stderr=subprocess.STDOUT, start_new_session=True)
+        threading.Thread(target=self._pump, daemon=True).start()
+
+    def _pump(self) -> None:
+        assert self.process and self.process.stdout
+        with self.log_path.open("ab") as log:
+            for line in self.process.stdout:
+                log.write(line)
+                log.flush()
+                self.tail.append(line.decode("utf-8", "replace").rstrip())
+
+    def exited(self) -> int | None:
+        return self.process.poll() if self.process else None
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+
+    def kill(self) -> None:
+        if self.process and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGKILL)
+
+
+def children(settings: Settings, model: Path) -> list[Child]:
+    endpoints = rasa_endpoints.write(settings)
+    logs = settings.var_dir / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    env = dict(os.environ, VAR_DIR=str(settings.var_dir), APP_URL=settings.app_url, PYTHONUNBUFFERED="1")
+    rasa = [str(rasa_model.RASA_BIN), "run", "--enable-api", "--model", str(model), "--endpoints", str(endpoints),
+            "--credentials", str(ROOT / "credentials.yml"), "--interface", settings.host, "--port",
+            str(settings.rasa_port)]
+    actions = [str(VENV_PYTHON), "-m", "rasa_sdk", "--actions", "actions", "--port", str(settings.actions_port)]
+    app = [str(VENV_PYTHON), "-m", "uvicorn", "api.main:app", "--host", settings.host, "--port",
+           str(settings.app_port), "--no-access-log"]
+    return [
+        Child("rasa", rasa, {**rasa_model.rasa_env(), **env}, logs / "rasa.log"),
+        Child("actions", actions, env, logs / "actions.log"),
+        Child("app", app, env, logs / "app.log"),
+    ]
+
+
+def wait_ready(settings: Settings, procs: list[Child], timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for child in procs:
+            if (code := child.exited()) is not None:
+                print(f"[launcher] {child.name} exited with code {code}; last lines:", file=sys.stderr)
+                print("\n".join(child.tail), file=sys.stderr)
+                return False
+        try:
+            if httpx.get(f"{settings.app_url}/readyz", timeout=3).status_code == 200:
+                return True
+        except httpx.HTTPError:
+            pass
+        time.sleep(1)
+    print(f"[launcher] not ready after {timeout:.0f} s; see {settings.var_dir / 'logs'}", file=sys.stderr)
+    return False
+
+
+def stop_all(procs: list[Child]) -> None:
+    for child in procs:
+        child.stop()
+    deadline = time.monotonic() + 15
+    for child in procs:
+        while child.exited() is None and time.monotonic() < deadline:
+            time.sleep(0.1)
+        child.kill()
+
+
+def serve(timeout: float = 600) -> int:
+    settings = get_settings()
+    model, _ = rasa_model.ensure_model()
+    procs = children(settings, model)
+    stopping = threading.Event()
+
+    def _on_signal(signum: int, _frame: object) -> None:
+        stopping.set()
+
+    signal.signal(signal.SIGINT, _on_signal)
+    signal.signal(signal.SIGTERM, _on_signal)
+    started = time.monotonic()
+    for child in procs:
+        child.start()
+    print(f"[launcher] starting rasa, actions and app (logs in {settings.var_dir / 'logs'}) …", flush=True)
+    if not wait_ready(settings, procs, timeout):
+        stop_all(procs)
+        return 1
+    print(f"[launcher] ready in {time.monotonic() - started:.1f} s", flush=True)
+    print(f"  Chat API      POST {settings.app_url}/api/v1/chat", flush=True)
+    print(f"  API docs      {settings.app_url}/docs", flush=True)
+    print(f"  Health        {settings.app_url}/readyz", flush=True)
+    print(f"  Rasa          {settings.rasa_url}   Actions {settings.action_server_url}", flush=True)
+    print("  Ctrl-C stops everything.", flush=True)
+    code = 0
+    while not stopping.wait(1):
+        if dead := [c for c in procs if c.exited() is not None]:
+            print(f"[launcher] {dead[0].name} stopped unexpectedly; last lines:", file=sys.stderr)
+            print("\n".join(dead[0].tail), file=sys.stderr)
+            code = 1
+            break
+    print("[launcher] stopping …", flush=True)
+    stop_all(procs)
+    return code

@@ -1,0 +1,54 @@
+"""The FastAPI application: gateway, knowledge base, staff API. Run: uvicorn api.main:app."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request, Response
+
+from api.core.body_limit import BodyLimitMiddleware
+from api.core.config import Settings, get_settings
+from api.core.errors import install_error_handlers
+from api.core.logging import configure_logging
+from api.rasa_client import RasaClient
+from api.routes import assistant, auth, chat, health, staff_users
+
+log = logging.getLogger("api")
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    configure_logging(settings.log_level, settings.log_json)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.settings = settings
+        app.state.rasa = RasaClient(settings.rasa_url, settings.rasa_timeout_seconds)
+        log.info("app started", extra={"database": settings.database_url.split(":", 1)[0], "rasa": settings.rasa_url})
+        yield
+        app.state.rasa.close()
+
+    app = FastAPI(title="Trợ lý ảo thủ tục hành chính", version="0.1.0", lifespan=lifespan,
+                  description="Gateway, knowledge base and staff API of the public-services assistant.")
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    install_error_handlers(app)
+    for module in (health, assistant, chat, auth, staff_users):
+        app.include_router(module.router)
+
+    @app.middleware("http")
+    async def access_log(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        started = time.perf_counter()
+        response = await call_next(request)
+        if request.url.path not in ("/healthz", "/readyz"):
+            log.info("request", extra={"method": request.method, "path": request.url.path,
+                                       "status": response.status_code,
+                                       "ms": round((time.perf_counter() - started) * 1000, 1)})
+        return response
+
+    return app
+
+
+app = create_app()

@@ -1,0 +1,54 @@
+"""Rasa's endpoints.yml, written from the app's settings so that both modes differ only in settings."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+from sqlalchemy.engine import make_url
+
+from api.core.config import Settings
+
+
+def tracker_store(url: str) -> dict[str, Any]:
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        return {"type": "SQL", "dialect": "sqlite", "db": parsed.database}
+    store: dict[str, Any] = {"type": "SQL", "dialect": "postgresql", "url": parsed.host, "db": parsed.database}
+    if parsed.port:
+        store["port"] = parsed.port
+    if parsed.username:
+        store["username"] = parsed.username
+    if parsed.password:
+        store["password"] = parsed.password
+    return store
+
+
+def lock_store(redis_url: str) -> dict[str, Any] | None:
+    if not redis_url:
+        return None  # in-memory lock store: one Rasa process
+    parsed = make_url(redis_url.replace("redis://", "redis+x://", 1))
+    store: dict[str, Any] = {"type": "redis", "url": parsed.host or "127.0.0.1", "port": parsed.port or 6379,
+                             "db": int(parsed.database or 0), "key_prefix": "tlhc"}
+    if parsed.password:
+        store["password"] = parsed.password
+    return store
+
+
+def render(settings: Settings) -> dict[str, Any]:
+    endpoints: dict[str, Any] = {
+        "action_endpoint": {"url": f"{settings.action_server_url}/webhook"},
+        "tracker_store": tracker_store(settings.rasa_tracker_url),
+    }
+    if lock := lock_store(settings.redis_url):
+        endpoints["lock_store"] = lock
+    return endpoints
+
+
+def write(settings: Settings) -> Path:
+    path = settings.var_dir / "endpoints.yml"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("# Generated from settings by api/rasa_endpoints.py; do not edit.\n"
+                    + yaml.safe_dump(render(settings), sort_keys=False))
+    return path

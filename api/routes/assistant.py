@@ -1,0 +1,22 @@
+"""Public facts about this deployment, used by the bot's greeting and the widget."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from pydantic import BaseModel
+
+from api.deps import SettingsDep
+
+router = APIRouter(prefix="/api/v1", tags=["assistant"])
+
+
+class AssistantInfo(BaseModel):
+    name: str
+    province: str
+    office_hours: str
+
+
+@router.get("/assistant", response_model=AssistantInfo, summary="Name, province and office hours of this deployment")
+def assistant_info(settings: SettingsDep) -> AssistantInfo:
+    return AssistantInfo(name=settings.assistant_name, province=settings.province_name,
+                         office_hours=settings.office_hours)

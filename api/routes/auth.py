@@ -1,0 +1,71 @@
+"""Staff login: a bearer token for API clients and a secure session cookie for the console."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request, Response
+from pydantic import BaseModel, Field
+
+from api import staff
+from api.core.errors import AppError
+from api.db.models import Role, StaffSession
+from api.deps import CSRF_COOKIE, SESSION_COOKIE, SessionDep, SettingsDep, current_session
+
+router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
+
+
+class LoginRequest(BaseModel):
+    username: str = Field(min_length=1, max_length=64)
+    password: str = Field(min_length=1, max_length=256)
+
+
+class StaffPublic(BaseModel):
+    id: int
+    username: str
+    full_name: str
+    role: Role
+
+
+class LoginResponse(BaseModel):
+    access_token: str
+    token_type: str = "bearer"
+    expires_at: dt.datetime
+    csrf_token: str
+    user: StaffPublic
+
+
+def public(user: object) -> StaffPublic:
+    return StaffPublic.model_validate(user, from_attributes=True)
+
+
+@router.post("/login", response_model=LoginResponse, summary="Log in; returns a token and sets the session cookie")
+def login(body: LoginRequest, response: Response, db: SessionDep, settings: SettingsDep) -> LoginResponse:
+    user = staff.authenticate(db, body.username, body.password)
+    if user is None:
+        raise AppError(401, "bad_credentials", "Sai tên đăng nhập hoặc mật khẩu.")
+    issued = staff.open_session(db, user, settings.session_ttl_minutes)
+    max_age = settings.session_ttl_minutes * 60
+    response.set_cookie(SESSION_COOKIE, issued.token, max_age=max_age, httponly=True, secure=settings.cookie_secure,
+                        samesite="strict")
+    response.set_cookie(CSRF_COOKIE, issued.csrf_token, max_age=max_age, httponly=False,
+                        secure=settings.cookie_secure, samesite="strict")
+    return LoginResponse(access_token=issued.token, expires_at=issued.expires_at, csrf_token=issued.csrf_token,
+                         user=public(user))
+
+
+@router.post("/logout", status_code=204, summary="End the current session")
+def logout(request: Request, response: Response, db: SessionDep,
+           found: Annotated[StaffSession, Depends(current_session)]) -> Response:
+    staff.record(db, found.user_id, "staff.logout", f"staff_user:{found.user_id}")
+    db.delete(found)
+    response.status_code = 204
+    response.delete_cookie(SESSION_COOKIE)
+    response.delete_cookie(CSRF_COOKIE)
+    return response
+
+
+@router.get("/me", response_model=StaffPublic, summary="Who is logged in")
+def me(found: Annotated[StaffSession, Depends(current_session)]) -> StaffPublic:
+    return public(found.user)

@@ -1,0 +1,47 @@
+"""Liveness and readiness."""
+
+from __future__ import annotations
+
+import httpx
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+from sqlalchemy import text
+
+from api.db.base import get_engine
+
+router = APIRouter(tags=["health"])
+
+
+@router.get("/healthz", summary="The app process is alive")
+def healthz() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+def _database() -> tuple[bool, str]:
+    try:
+        with get_engine().connect() as connection:
+            connection.execute(text("SELECT 1"))
+        return True, get_engine().dialect.name
+    except Exception as error:  # noqa: BLE001 - readiness reports, never raises
+        return False, error.__class__.__name__
+
+
+def _action_server(url: str) -> tuple[bool, str]:
+    try:
+        response = httpx.get(f"{url}/health", timeout=3)
+        return response.status_code == 200, f"HTTP {response.status_code}"
+    except httpx.HTTPError as error:
+        return False, f"unreachable: {error.__class__.__name__}"
+
+
+@router.get("/readyz", summary="Ready to serve: database, Rasa and the action server answer")
+def readyz(request: Request) -> JSONResponse:
+    settings = request.app.state.settings
+    checks = {
+        "database": _database(),
+        "rasa": request.app.state.rasa.ready(),
+        "action_server": _action_server(settings.action_server_url),
+    }
+    body = {name: {"ok": ok, "detail": detail} for name, (ok, detail) in checks.items()}
+    ready = all(ok for ok, _ in checks.values())
+    return JSONResponse({"ready": ready, "checks": body}, status_code=200 if ready else 503)

@@ -1,0 +1,25 @@
+"""Embedded default and scaled mode differ only in settings: the Rasa endpoints follow them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from api.core.config import Settings
+from api.rasa_endpoints import render
+
+
+def test_default_is_sqlite_tracker_and_in_memory_locks(tmp_path: Path) -> None:
+    endpoints = render(Settings(var_dir=tmp_path, actions_port=5055))
+    assert endpoints["tracker_store"] == {"type": "SQL", "dialect": "sqlite", "db": str(tmp_path / "rasa_tracker.db")}
+    assert "lock_store" not in endpoints
+    assert endpoints["action_endpoint"]["url"] == "http://127.0.0.1:5055/webhook"
+
+
+def test_scaled_mode_uses_postgres_and_redis(tmp_path: Path) -> None:
+    settings = Settings(var_dir=tmp_path, rasa_tracker_url="postgresql://rasa:secret@db.local:5433/tracker",
+                        redis_url="redis://127.0.0.1:6379/2")
+    endpoints = render(settings)
+    assert endpoints["tracker_store"] == {"type": "SQL", "dialect": "postgresql", "url": "db.local", "db": "tracker",
+                                          "port": 5433, "username": "rasa", "password": "secret"}
+    assert endpoints["lock_store"] == {"type": "redis", "url": "127.0.0.1", "port": 6379, "db": 2,
+                                       "key_prefix": "tlhc"}
