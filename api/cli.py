@@ -7,10 +7,12 @@ import sys
 
 import typer
 
+from api.cli_kb import kb
 from api.core.errors import AppError
 
 cli = typer.Typer(help="Trợ lý ảo thủ tục hành chính: setup, serve and administration.", no_args_is_help=True,
                   add_completion=False)
+cli.add_typer(kb, name="kb")
 
 
 @cli.command()
@@ -52,7 +54,10 @@ def validate_rasa_data() -> None:
 @cli.command()
 def prepare() -> None:
     """Everything `serve` needs: schema, seed content, Rasa model."""
+    from api.cli_kb import seed
+
     migrate()
+    seed()
     train()
 
 

@@ -9,12 +9,14 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request, Response
 
+from api import kb_store
 from api.core.body_limit import BodyLimitMiddleware
 from api.core.config import Settings, get_settings
 from api.core.errors import install_error_handlers
 from api.core.logging import configure_logging
+from api.db.base import session_scope
 from api.rasa_client import RasaClient
-from api.routes import assistant, auth, chat, health, staff_users
+from api.routes import admin_kb, assistant, auth, chat, health, procedures, staff_users
 
 log = logging.getLogger("api")
 
@@ -27,15 +29,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.settings = settings
         app.state.rasa = RasaClient(settings.rasa_url, settings.rasa_timeout_seconds)
+        with session_scope() as db:
+            if report := kb_store.seed_if_empty(db):
+                log.info("knowledge base seeded", extra={"records": len(report.created)})
         log.info("app started", extra={"database": settings.database_url.split(":", 1)[0], "rasa": settings.rasa_url})
         yield
         app.state.rasa.close()
 
     app = FastAPI(title="Trợ lý ảo thủ tục hành chính", version="0.1.0", lifespan=lifespan,
                   description="Gateway, knowledge base and staff API of the public-services assistant.")
-    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes,
+                       overrides={"/api/v1/admin/kb/import": admin_kb.IMPORT_MAX_BYTES})
     install_error_handlers(app)
-    for module in (health, assistant, chat, auth, staff_users):
+    for module in (health, assistant, chat, procedures, auth, staff_users, admin_kb):
         app.include_router(module.router)
 
     @app.middleware("http")

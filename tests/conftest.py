@@ -13,7 +13,10 @@ os.environ.setdefault("LOG_JSON", "true")
 os.environ["RASA_PORT"] = "1"  # unit tests never reach a Rasa server; integration tests start their own
 os.environ["ACTIONS_PORT"] = "2"
 
+import uuid  # noqa: E402
+
 import pytest  # noqa: E402
+from sqlalchemy import create_engine, text  # noqa: E402
 
 
 @pytest.fixture(scope="session")
@@ -44,3 +47,24 @@ def db(migrated: None) -> Iterator:
 
     with session_scope() as session:
         yield session
+
+
+ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+
+
+@pytest.fixture()
+def postgres_url() -> Iterator[str]:
+    """A fresh schema on the local PostgreSQL server (the scaled mode, for real)."""
+    schema = f"t_{uuid.uuid4().hex[:10]}"
+    engine = create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as connection:
+            connection.execute(text(f"CREATE SCHEMA {schema}"))
+    except Exception as error:  # noqa: BLE001
+        if os.environ.get("CI"):  # CI machines run PostgreSQL: its absence is a failure there
+            pytest.fail(f"no PostgreSQL at {ADMIN_URL}: {error}")
+        pytest.skip(f"no PostgreSQL at {ADMIN_URL}: {error.__class__.__name__}")
+    yield f"{ADMIN_URL}?options=-csearch_path%3D{schema}"
+    with engine.connect() as connection:
+        connection.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+    engine.dispose()

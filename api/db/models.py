@@ -105,3 +105,62 @@ class AuditEvent(Base):
     target: Mapped[str | None] = mapped_column(String(200))
     detail: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+
+
+class KbRecordMixin:
+    """A knowledge-base record: the published content the bot uses, a pending draft, and a version
+    number that every change increments (optimistic locking: a save names the version it edited)."""
+
+    published: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
+    draft: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    archived: Mapped[bool] = mapped_column(default=False)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_by: Mapped[str] = mapped_column(String(64), default="")
+    published_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class ProcedureRow(KbRecordMixin, Base):
+    __tablename__ = "procedures"
+
+    id: Mapped[str] = mapped_column(String(120), primary_key=True)
+
+
+class FaqRow(KbRecordMixin, Base):
+    __tablename__ = "faqs"
+
+    id: Mapped[str] = mapped_column(String(160), primary_key=True)
+    procedure_id: Mapped[str | None] = mapped_column(String(120), index=True)
+
+
+class KbRevision(Base):
+    """Every change of a procedure or FAQ: who, when, what (diff), and the full content after it."""
+
+    __tablename__ = "kb_revisions"
+    __table_args__ = (Index("ix_kb_revisions_entity", "kind", "entity_id", "id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))  # procedure | faq
+    entity_id: Mapped[str] = mapped_column(String(160))
+    version: Mapped[int] = mapped_column(Integer)
+    action: Mapped[str] = mapped_column(String(32))  # create, edit, publish, rollback, archive, restore, import
+    state: Mapped[str] = mapped_column(String(16))  # which content the snapshot is: draft | published
+    content: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
+    diff: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    actor: Mapped[str] = mapped_column(String(64))
+    note: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class UnansweredQuestion(Base):
+    """What citizens asked that the bot could not answer (masked), for admins to act on."""
+
+    __tablename__ = "unanswered_questions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    text: Mapped[str] = mapped_column(Text)
+    channel: Mapped[str] = mapped_column(String(32), default="")
+    best_candidate: Mapped[str | None] = mapped_column(String(120))
+    score: Mapped[float | None]
+    resolved: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)

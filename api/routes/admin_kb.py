@@ -1,0 +1,214 @@
+"""Admin API for the knowledge base: CRUD with drafts, publish, history, rollback, import, export."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from fastapi import APIRouter, Query, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import PlainTextResponse
+from pydantic import BaseModel, Field
+
+from api import kb_store
+from api.core.errors import AppError
+from api.db.base import session_scope
+from api.db.models import StaffUser
+from api.deps import CurrentAdmin, SessionDep
+from knowledge_base.formats import Format, parse, render
+from knowledge_base.loader import KnowledgeBaseError
+
+router = APIRouter(prefix="/api/v1/admin", tags=["admin: knowledge base"])
+
+IMPORT_MAX_BYTES = 20 * 1024 * 1024
+
+
+class RecordOut(BaseModel):
+    id: str
+    kind: str
+    version: int
+    status: str = Field(description="published | draft | published_with_draft | archived")
+    published: dict[str, Any] | None
+    draft: dict[str, Any] | None
+    updated_at: dt.datetime
+    updated_by: str
+    published_at: dt.datetime | None
+
+
+class RecordSummary(BaseModel):
+    id: str
+    title: str
+    version: int
+    status: str
+    updated_at: dt.datetime
+    updated_by: str
+
+
+class CreateBody(BaseModel):
+    record: dict[str, Any]
+    publish: bool = False
+
+
+class SaveBody(BaseModel):
+    expected_version: int = Field(description="the version you edited; a newer one on the server refuses the save")
+    record: dict[str, Any]
+
+
+class VersionBody(BaseModel):
+    expected_version: int
+
+
+class RollbackBody(BaseModel):
+    revision_id: int
+    expected_version: int
+
+
+class RevisionOut(BaseModel):
+    id: int
+    version: int
+    action: str
+    state: str
+    actor: str
+    note: str | None
+    created_at: dt.datetime
+    diff: list[dict[str, Any]]
+    content: dict[str, Any] | None
+
+
+class ImportReportOut(BaseModel):
+    created: list[str]
+    updated: list[str]
+    unchanged: list[str]
+
+
+def status_of(row: kb_store.Row) -> str:
+    if row.archived:
+        return "archived"
+    if row.published is None:
+        return "draft"
+    return "published_with_draft" if row.draft is not None else "published"
+
+
+def record_out(kind: str, row: kb_store.Row) -> RecordOut:
+    return RecordOut(id=row.id, kind=kind, version=row.version, status=status_of(row), published=row.published,
+                     draft=row.draft, updated_at=row.updated_at, updated_by=row.updated_by,
+                     published_at=row.published_at)
+
+
+def kb_published(request: Request) -> None:
+    """Tell the running app that what the bot uses changed (the search index reloads)."""
+    hook = getattr(request.app.state, "on_kb_published", None)
+    if hook is not None:
+        hook()
+
+
+def _register(kind: str, path: str) -> None:
+    """The same record routes for procedures and FAQs."""
+    table = kb_store.KINDS[kind][0]
+    tag = [f"admin: {path}"]
+
+    @router.get(f"/{path}", response_model=list[RecordSummary], tags=tag, summary=f"List {path}")
+    def list_records(db: SessionDep, _: CurrentAdmin) -> list[RecordSummary]:
+        rows = db.query(table).order_by(table.id).all()
+        return [RecordSummary(id=r.id, title=str((r.draft or r.published or {}).get("title")
+                                                 or (r.draft or r.published or {}).get("question", "")),
+                              version=r.version, status=status_of(r), updated_at=r.updated_at,
+                              updated_by=r.updated_by) for r in rows]
+
+    @router.get(f"/{path}/{{entity_id}}", response_model=RecordOut, tags=tag, summary=f"One record of {path}")
+    def get_record(entity_id: str, db: SessionDep, _: CurrentAdmin) -> RecordOut:
+        return record_out(kind, kb_store.get_row(db, kind, entity_id))
+
+    @router.post(f"/{path}", response_model=RecordOut, status_code=201, tags=tag, summary="Create (draft by default)")
+    def create_record(body: CreateBody, request: Request, db: SessionDep, admin: CurrentAdmin) -> RecordOut:
+        row = kb_store.create(db, kind, body.record, admin.username, publish=body.publish)
+        out = record_out(kind, row)
+        db.commit()
+        if body.publish:
+            kb_published(request)
+        return out
+
+    @router.put(f"/{path}/{{entity_id}}", response_model=RecordOut, tags=tag, summary="Save a draft")
+    def save_record(entity_id: str, body: SaveBody, db: SessionDep, admin: CurrentAdmin) -> RecordOut:
+        return record_out(kind, kb_store.save_draft(db, kind, entity_id, body.record, body.expected_version,
+                                                    admin.username))
+
+    @router.post(f"/{path}/{{entity_id}}/publish", response_model=RecordOut, tags=tag, summary="Publish the draft")
+    def publish_record(entity_id: str, body: VersionBody, request: Request, db: SessionDep,
+                       admin: CurrentAdmin) -> RecordOut:
+        out = record_out(kind, kb_store.publish(db, kind, entity_id, body.expected_version, admin.username))
+        db.commit()
+        kb_published(request)
+        return out
+
+    @router.post(f"/{path}/{{entity_id}}/archive", response_model=RecordOut, tags=tag,
+                 summary="Withdraw from the bot (kept, can be restored)")
+    def archive_record(entity_id: str, body: VersionBody, request: Request, db: SessionDep,
+                       admin: CurrentAdmin) -> RecordOut:
+        out = record_out(kind, kb_store.set_archived(db, kind, entity_id, True, body.expected_version, admin.username))
+        db.commit()
+        kb_published(request)
+        return out
+
+    @router.post(f"/{path}/{{entity_id}}/restore", response_model=RecordOut, tags=tag, summary="Undo an archive")
+    def restore_record(entity_id: str, body: VersionBody, request: Request, db: SessionDep,
+                       admin: CurrentAdmin) -> RecordOut:
+        out = record_out(kind, kb_store.set_archived(db, kind, entity_id, False, body.expected_version,
+                                                     admin.username))
+        db.commit()
+        kb_published(request)
+        return out
+
+    @router.get(f"/{path}/{{entity_id}}/history", response_model=list[RevisionOut], tags=tag,
+                summary="Every change: who, when, what")
+    def record_history(entity_id: str, db: SessionDep, _: CurrentAdmin) -> list[RevisionOut]:
+        return [RevisionOut.model_validate(r, from_attributes=True) for r in kb_store.history(db, kind, entity_id)]
+
+    @router.post(f"/{path}/{{entity_id}}/rollback", response_model=RecordOut, tags=tag,
+                 summary="Publish the content of an earlier revision")
+    def rollback_record(entity_id: str, body: RollbackBody, request: Request, db: SessionDep,
+                        admin: CurrentAdmin) -> RecordOut:
+        row = kb_store.rollback(db, kind, entity_id, body.revision_id, body.expected_version, admin.username)
+        out = record_out(kind, row)
+        db.commit()
+        kb_published(request)
+        return out
+
+
+_register("procedure", "procedures")
+_register("faq", "faqs")
+
+
+def _do_import(text: str, fmt: Format, publish: bool, admin: StaffUser) -> kb_store.ImportReport:
+    try:
+        bundle = parse(text, fmt, source="tệp nhập")
+    except KnowledgeBaseError as error:
+        raise AppError(422, "invalid_import", str(error)) from None
+    with session_scope() as db:
+        return kb_store.import_bundle(db, bundle, actor=admin.username, publish=publish)
+
+
+@router.post("/kb/import", response_model=ImportReportOut, summary="Import YAML, JSON or the portal layout",
+             description="Send the file as the request body. Idempotent: unchanged records are left alone.")
+async def import_kb(request: Request, admin: CurrentAdmin, format: Format = Query(Format.yaml),
+                    publish: bool = Query(True, description="publish at once, or save as drafts")) -> ImportReportOut:
+    raw = await request.body()
+    if len(raw) > IMPORT_MAX_BYTES:
+        raise AppError(413, "body_too_large", "Tệp nhập quá lớn (tối đa 20 MB).")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise AppError(422, "invalid_import", "Tệp nhập phải là văn bản UTF-8.") from None
+    report = await run_in_threadpool(_do_import, text, format, publish, admin)
+    if publish and report.changed:
+        kb_published(request)
+    return ImportReportOut(created=report.created, updated=report.updated, unchanged=report.unchanged)
+
+
+@router.get("/kb/export", response_class=PlainTextResponse, summary="Export YAML, JSON or the portal layout")
+def export_kb(db: SessionDep, _: CurrentAdmin, format: Format = Query(Format.yaml),
+              state: str = Query("published", pattern="^(published|draft)$")) -> PlainTextResponse:
+    text = render(kb_store.export_bundle(db, state), format)
+    media = "application/json" if format != Format.yaml else "application/yaml"
+    return PlainTextResponse(text, media_type=f"{media}; charset=utf-8",
+                             headers={"content-disposition": f'attachment; filename="kb.{format.value}"'})

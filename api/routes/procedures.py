@@ -1,0 +1,39 @@
+"""Public, read-only access to the published knowledge base (used by actions, widget and console)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+from pydantic import BaseModel
+
+from api import kb_store
+from api.core.errors import AppError
+from api.db.models import FaqRow
+from api.deps import SessionDep
+
+router = APIRouter(prefix="/api/v1/procedures", tags=["procedures"])
+
+
+class ProcedureListItem(BaseModel):
+    id: str
+    title: str
+    field: str
+    level: str
+
+
+@router.get("", response_model=list[ProcedureListItem], summary="Published procedures")
+def list_procedures(db: SessionDep) -> list[ProcedureListItem]:
+    return [ProcedureListItem(id=p.id, title=p.title, field=p.field, level=p.level.value)
+            for p in kb_store.published_procedures(db)]
+
+
+@router.get("/{procedure_id}", summary="One published procedure with its FAQs")
+def get_procedure(procedure_id: str, db: SessionDep) -> dict[str, Any]:
+    row = kb_store.get_row(db, "procedure", procedure_id)
+    if row.published is None or row.archived:
+        raise AppError(404, "not_found", f"Không có thủ tục mã '{procedure_id}'.")
+    faqs = [f.published for f in db.query(FaqRow).filter(FaqRow.procedure_id == procedure_id,
+                                                          FaqRow.published.is_not(None),
+                                                          FaqRow.archived.is_(False)).order_by(FaqRow.id)]
+    return {**row.published, "faqs": faqs}
