@@ -51,13 +51,57 @@ def validate_rasa_data() -> None:
     raise typer.Exit(result.returncode)
 
 
+@cli.command("build-index")
+def build_index() -> None:
+    """Build the search index of the published knowledge base (embeddings are cached)."""
+    import os
+    import time
+
+    from api import kb_store
+    from api.core.config import get_settings
+    from api.db.base import session_scope
+    from api.main import make_search_service
+
+    os.environ.setdefault("KB_EMBED_THREADS", "2")  # nothing else runs during setup: use both cores
+    started = time.perf_counter()
+    with session_scope() as db:
+        procedures = kb_store.published_procedures(db)
+    service = make_search_service(get_settings())
+    index = service.rebuild(procedures)
+    service.close()
+    typer.echo(f"search index: {len(index.procedure_ids)} procedures, {len(index.chunks)} chunks "
+               f"in {time.perf_counter() - started:.1f} s")
+
+
+@cli.command("test-stories")
+def test_stories() -> None:
+    """`rasa test core` on tests/stories with the current model; fails on any wrong prediction."""
+    import subprocess
+
+    from api.core.config import ROOT, get_settings
+    from api.rasa_model import RASA_BIN, ensure_model, rasa_env
+
+    model, _ = ensure_model()
+    out = get_settings().var_dir / "results" / "stories"
+    command = [str(RASA_BIN), "test", "core", "--stories", "tests/stories", "--model", str(model), "--out", str(out),
+               "--fail-on-prediction-errors", "--endpoints", "endpoints.yml"]
+    result = subprocess.run(command, cwd=ROOT, env=rasa_env(), capture_output=True, text=True)
+    noise = ("cuda", "tensorflow", "TensorRT", "rebuild TensorFlow", "To enable", "Epochs", "it/s]")
+    for line in (result.stdout + result.stderr).splitlines():
+        if not any(word in line for word in noise):
+            typer.echo(line)
+    typer.echo(f"stories: {'all passed' if result.returncode == 0 else 'FAILED'} (details in {out})")
+    raise typer.Exit(result.returncode)
+
+
 @cli.command()
 def prepare() -> None:
-    """Everything `serve` needs: schema, seed content, Rasa model."""
+    """Everything `serve` needs: schema, seed content, search index, Rasa model."""
     from api.cli_kb import seed
 
     migrate()
     seed()
+    build_index()
     train()
 
 

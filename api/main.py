@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
+from concurrent.futures import Future
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request, Response
@@ -14,11 +15,36 @@ from api.core.body_limit import BodyLimitMiddleware
 from api.core.config import Settings, get_settings
 from api.core.errors import install_error_handlers
 from api.core.logging import configure_logging
+from api.core.rate_limit import RateLimiter
 from api.db.base import session_scope
 from api.rasa_client import RasaClient
-from api.routes import admin_kb, assistant, auth, chat, health, procedures, staff_users
+from api.routes import (
+    admin_kb,
+    admin_unanswered,
+    assistant,
+    auth,
+    bot,
+    chat,
+    health,
+    procedures,
+    search,
+    staff_users,
+)
+from knowledge_base.service import SearchService
 
 log = logging.getLogger("api")
+
+
+def make_search_service(settings: Settings) -> SearchService:
+    return SearchService.from_spec(settings.embedder, index_root=settings.var_dir / "index",
+                                   cache_path=settings.cache_dir / "embeddings.sqlite")
+
+
+def reload_search_index(app: FastAPI) -> Future:
+    """Rebuild the index from what is published, in the background; searches keep the old one meanwhile."""
+    with session_scope() as db:
+        procedures = kb_store.published_procedures(db)
+    return app.state.search.rebuild_in_background(procedures)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -32,8 +58,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         with session_scope() as db:
             if report := kb_store.seed_if_empty(db):
                 log.info("knowledge base seeded", extra={"records": len(report.created)})
+        app.state.search = make_search_service(settings)
+        app.state.search_limiter = RateLimiter(settings.search_rate_per_minute)
+        app.state.on_kb_published = lambda: reload_search_index(app)
+        reload_search_index(app)
         log.info("app started", extra={"database": settings.database_url.split(":", 1)[0], "rasa": settings.rasa_url})
         yield
+        app.state.search.close()
         app.state.rasa.close()
 
     app = FastAPI(title="Trợ lý ảo thủ tục hành chính", version="0.1.0", lifespan=lifespan,
@@ -41,7 +72,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes,
                        overrides={"/api/v1/admin/kb/import": admin_kb.IMPORT_MAX_BYTES})
     install_error_handlers(app)
-    for module in (health, assistant, chat, procedures, auth, staff_users, admin_kb):
+    for module in (health, assistant, chat, search, procedures, bot, auth, staff_users, admin_kb, admin_unanswered):
         app.include_router(module.router)
 
     @app.middleware("http")

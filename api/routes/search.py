@@ -1,0 +1,47 @@
+"""GET /api/v1/search: the knowledge base searched as the bot searches it (public, rate-limited)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from fastapi import APIRouter, Query, Request
+from pydantic import BaseModel
+
+from api.core.errors import AppError
+from knowledge_base.service import IndexNotReadyError
+
+router = APIRouter(prefix="/api/v1", tags=["search"])
+
+
+class SearchHit(BaseModel):
+    procedure_id: str
+    title: str
+    score: float
+    matched: str
+    aspect: str
+    source: str = ""  # what matched: faq:<id>, alias, a section…
+
+
+class SearchOut(BaseModel):
+    decision: Literal["answer", "clarify", "none"]
+    aspect: str | None
+    results: list[SearchHit]
+
+
+def run_search(request: Request, q: str, k: int) -> SearchOut:
+    if not q.strip():
+        raise AppError(422, "empty_query", "Bạn vui lòng nhập nội dung cần tra cứu.")
+    try:
+        response = request.app.state.search.search(q, k)
+    except IndexNotReadyError:
+        raise AppError(503, "index_not_ready",
+                       "Hệ thống đang khởi động chỉ mục tra cứu, vui lòng thử lại sau giây lát.") from None
+    return SearchOut(decision=response.decision, aspect=response.aspect,
+                     results=[SearchHit(**r.model_dump()) for r in response.results])
+
+
+@router.get("/search", response_model=SearchOut, summary="Search procedures (diacritics optional)")
+def search(request: Request, q: str = Query(..., max_length=2000, description="the question, as typed"),
+           k: int = Query(5, ge=1, le=20)) -> SearchOut:
+    request.app.state.search_limiter.check(request)
+    return run_search(request, q, k)

@@ -1,0 +1,199 @@
+"""Hybrid search: BM25 + dense vectors, fused per procedure, then answer, ask to choose, or admit no answer.
+
+For a question, per procedure:
+- ``bm25``: mean of the procedure-level BM25 score (all its chunks as one document) and of its best
+  chunk's BM25 score (idf counted over procedures), each divided by the best procedure's;
+- ``dense``: mean cosine of its 3 best chunks against the question as embedded: expanded with synonyms,
+  typos fixed and, if typed without diacritics, diacritics restored from the knowledge base's own words;
+- ``fused = 0.6 * dense (rescaled from [0.80, 0.92] to [0, 1]) + 0.4 * bm25`` ranks the procedures.
+Decision: "none" when the best procedure's dense score is under ``none_below`` and its words do not
+match strongly either; "clarify" when runners-up are within ``clarify_margin``; else "answer".
+Parameters live in ``knowledge_base/data/search.yml``, with how they were tuned.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+from pydantic import BaseModel
+
+from knowledge_base.aspects import default_detector
+from knowledge_base.embedders import Embedder
+from knowledge_base.index.store import SearchIndex
+from knowledge_base.text import DATA_DIR, Analysis, analyze, canon_syllable, has_diacritics
+
+CONFIG_FILE = DATA_DIR / "search.yml"
+Decision = Literal["answer", "clarify", "none"]
+ACCENTED_ENOUGH = 0.3  # share of accented syllables above which a question counts as typed with diacritics
+
+
+@lru_cache(maxsize=8)
+def _config(embedder_id: str) -> SearchConfig:
+    return SearchConfig.from_file(embedder_id=embedder_id) if CONFIG_FILE.exists() else SearchConfig()
+
+
+class SearchResult(BaseModel):
+    procedure_id: str
+    title: str
+    score: float  # confidence in [0, 1]
+    matched: str  # the chunk that matched best (an alias, a section, an FAQ question)
+    aspect: str  # aspect of that chunk
+    source: str = ""  # where that chunk comes from: "title", "alias", "section", "note", "faq:<faq id>"
+
+
+class SearchResponse(BaseModel):
+    query: str
+    decision: Decision
+    aspect: str | None = None  # what the question asks about: fee, time, documents, agency, online, ...
+    results: list[SearchResult] = []
+    choice_count: int = 0  # leading results to offer: 1 to answer, 2-3 buttons to clarify, 0 for none
+
+    @property
+    def choices(self) -> list[SearchResult]:
+        return self.results[: self.choice_count]
+
+
+@dataclass(frozen=True)
+class SearchConfig:
+    dense_k: int = 1024  # vectors fetched from faiss per question
+    dense_top: int = 3  # a procedure's dense score: mean cosine of its best chunks
+    dense_floor: float = 0.80  # cosine mapped to 0 ...
+    dense_ceiling: float = 0.92  # ... and to 1 before fusion
+    weight_dense: float = 0.6  # fused = w * dense + (1 - w) * bm25
+    none_below: float = 0.89  # dense score of the best procedure under which the decision is "none" ...
+    lexical_rescue: float = 25.0  # ... unless its procedure-level BM25 score reaches this
+    clarify_margin: float = 0.05  # a runner-up this close in fused score -> "clarify"
+
+    @classmethod
+    def from_file(cls, path: Path = CONFIG_FILE, embedder_id: str | None = None) -> SearchConfig:
+        """``defaults`` overlaid with the section of ``embedders`` named after the embedder's model id."""
+        import yaml
+
+        data: dict[str, Any] = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        fields = dict(data.get("defaults") or {})
+        fields.update((data.get("embedders") or {}).get(embedder_id or "", {}) or {})
+        return cls(**fields)
+
+
+@dataclass
+class Signals:
+    """One question's signals, per procedure (arrays indexed like ``SearchIndex.procedure_ids``)."""
+
+    analysis: Analysis
+    dense_text: str  # what was embedded: expanded, typos fixed, diacritics restored
+    chunk_dense: np.ndarray  # best cosine of each chunk, -1 if not among the vectors fetched
+    chunk_bm25: np.ndarray
+    dense: np.ndarray  # mean cosine of the procedure's best ``dense_top`` chunks
+    lexical: np.ndarray  # procedure-level BM25 score
+    bm25: np.ndarray  # mean of procedure-level BM25 and best chunk BM25, each divided by its maximum
+
+
+def _top_mean(owners: np.ndarray, scores: np.ndarray, groups: np.ndarray, n_groups: int, top: int) -> np.ndarray:
+    """Per group, the mean of its ``top`` best scores (``scores`` sorted descending); missing ones count
+    as the lowest score fetched."""
+    floor = float(scores[-1]) if len(scores) else -1.0
+    _, first = np.unique(owners, return_index=True)  # a chunk's first (best) vector
+    first.sort()
+    group, value = groups[owners[first]], scores[first]
+    order = np.argsort(group, kind="stable")
+    group, value = group[order], value[order]
+    starts = np.searchsorted(group, group)  # index where each element's group begins
+    keep = np.arange(len(group)) - starts < top
+    total = np.bincount(group[keep], weights=value[keep], minlength=n_groups)
+    count = np.bincount(group[keep], minlength=n_groups)
+    return ((total + (top - count) * floor) / top).astype(np.float32)
+
+
+def _scaled(values: np.ndarray) -> np.ndarray:
+    top = float(values.max()) if len(values) else 0.0
+    return values / top if top > 0 else values
+
+
+class Searcher:
+    def __init__(self, index: SearchIndex, embedder: Embedder, config: SearchConfig | None = None) -> None:
+        if embedder.model_id != index.embedder_id:
+            raise ValueError(f"index built with {index.embedder_id!r}, embedder is {embedder.model_id!r}")
+        self.index = index
+        self.embedder = embedder
+        self.config = config or _config(embedder.model_id)
+
+    # --- signals ------------------------------------------------------------------------------------
+
+    def signals(self, query: str, analysis: Analysis | None = None) -> Signals:
+        index, n_proc, c = self.index, len(self.index.procedure_ids), self.config
+        analysis = analysis or analyze(query)
+        terms = index.bm25.query_terms(analysis.tokens)
+        chunk_bm25 = index.bm25.scores(terms)
+        best_chunk = index.per_procedure_max(chunk_bm25)
+        procedure_bm25 = index.procedure_bm25.scores(index.procedure_bm25.query_terms(analysis.tokens))
+        bm25 = (_scaled(procedure_bm25) + _scaled(best_chunk)) / 2
+
+        dense_text = self._dense_text(analysis, terms.corrections)
+        vector = self.embedder.embed_queries([dense_text])[0]
+        scores, owners = index.dense.search(vector, c.dense_k)
+        chunk_dense = np.full(len(index.chunks), -1.0, np.float32)
+        np.maximum.at(chunk_dense, owners, scores)
+        dense = _top_mean(owners, scores, index.chunk_procedure, n_proc, c.dense_top)
+        return Signals(analysis, dense_text, chunk_dense, chunk_bm25, dense, procedure_bm25, bm25)
+
+    def _dense_text(self, analysis: Analysis, corrections: dict[str, str]) -> str:
+        """The expanded question with typos fixed and, when it was typed without diacritics, the diacritics
+        put back: the dense model reads accented Vietnamese much better."""
+        typed = analysis.normalized.split()
+        if typed and sum(map(has_diacritics, typed)) / len(typed) >= ACCENTED_ENOUGH:
+            return analysis.expanded
+        words = [w if has_diacritics(w) else corrections.get(canon_syllable(w), w) for w in analysis.expanded.split()]
+        return " ".join(self.index.accents.restore(words))
+
+    def fuse(self, s: Signals) -> np.ndarray:
+        c = self.config
+        dense = np.clip((s.dense - c.dense_floor) / (c.dense_ceiling - c.dense_floor), 0, 1)
+        return c.weight_dense * dense + (1 - c.weight_dense) * s.bm25
+
+    # --- search -------------------------------------------------------------------------------------
+
+    def search(self, query: str, k: int = 5) -> SearchResponse:
+        analysis = analyze(query)
+        aspect = default_detector().detect(analysis.expanded, expanded=True)
+        if not self.index.procedure_ids or not analysis.tokens:
+            return SearchResponse(query=query, decision="none", aspect=aspect)
+        s = self.signals(query, analysis)
+        fused = self.fuse(s)
+        order = np.argsort(-fused, kind="stable")[:k]
+        results = [self._result(int(p), float(fused[p]), s, aspect) for p in order]
+        best = int(order[0])
+        decision, count = self.decide(float(s.dense[best]), float(s.lexical[best]), results)
+        return SearchResponse(query=query, decision=decision, aspect=aspect, results=results, choice_count=count)
+
+    def decide(self, dense: float, lexical: float, results: list[SearchResult]) -> tuple[Decision, int]:
+        """The decision and how many leading results to offer: "none" when the best procedure is not
+        close enough in meaning (nor strongly matched by words), "clarify" when runners-up are within
+        the margin of fused score, else "answer"."""
+        c = self.config
+        if not results or (dense < c.none_below and lexical < c.lexical_rescue):
+            return "none", 0
+        close = [r for r in results[1:3] if results[0].score - r.score < c.clarify_margin]
+        return ("clarify", 1 + len(close)) if close else ("answer", 1)
+
+    def _result(self, procedure: int, score: float, s: Signals, aspect: str | None) -> SearchResult:
+        index = self.index
+        mine = index.procedure_chunks[procedure]
+        top_bm25 = float(s.chunk_bm25.max()) or 1.0
+        chunk_score = np.clip(s.chunk_dense[mine], 0, 1) + s.chunk_bm25[mine] / top_bm25
+        if aspect is not None:
+            wanted = np.array([index.chunks[i].aspect == aspect for i in mine])
+            chunk_score = np.where(wanted, chunk_score + 10.0, chunk_score)
+        best = index.chunks[int(mine[int(np.argmax(chunk_score))])]
+        pid = index.procedure_ids[procedure]
+        return SearchResult(
+            procedure_id=pid,
+            title=index.titles[pid],
+            score=round(score, 4),
+            matched=best.matched,
+            aspect=best.aspect,
+            source=best.source,
+        )
