@@ -13,15 +13,20 @@ class AppUnavailable(Exception):
 
 
 class AppClient:
-    def __init__(self, base_url: str | None = None, timeout: float = 5.0) -> None:
+    def __init__(self, base_url: str | None = None, timeout: float = 5.0, token: str | None = None,
+                 transport: httpx.AsyncBaseTransport | None = None) -> None:
         self.base_url = (base_url or os.environ.get("APP_URL") or "http://127.0.0.1:8000").rstrip("/")
         self.timeout = timeout
+        self.token = token if token is not None else os.environ.get("BOT_API_TOKEN", "")
+        self.transport = transport
         self._client: httpx.AsyncClient | None = None  # made on first use: the server pickles actions at start
 
     @property
     def _http(self) -> httpx.AsyncClient:
         if self._client is None:
-            self._client = httpx.AsyncClient(base_url=self.base_url, timeout=self.timeout)
+            headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
+            self._client = httpx.AsyncClient(base_url=self.base_url, timeout=self.timeout, headers=headers,
+                                             transport=self.transport)
         return self._client
 
     async def get(self, path: str, **params: Any) -> Any:

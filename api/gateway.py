@@ -90,4 +90,5 @@ def handle_citizen_message(db: Session, rasa: RasaClient, *, channel: str, user_
         db.add(Message(conversation_id=conversation.id, author=MessageAuthor.bot, text=reply.text,
                        buttons=reply.buttons or None))
     db.commit()
+    db.refresh(conversation)  # an action may have handed the conversation to an officer meanwhile
     return GatewayResult(replies, conversation.mode, conversation.id)

@@ -58,7 +58,8 @@ def children(settings: Settings, model: Path) -> list[Child]:
     endpoints = rasa_endpoints.write(settings)
     logs = settings.var_dir / "logs"
     logs.mkdir(parents=True, exist_ok=True)
-    env = dict(os.environ, VAR_DIR=str(settings.var_dir), APP_URL=settings.app_url, PYTHONUNBUFFERED="1")
+    env = dict(os.environ, VAR_DIR=str(settings.var_dir), APP_URL=settings.app_url, PYTHONUNBUFFERED="1",
+               BOT_API_TOKEN=settings.bot_api_token)
     rasa = [str(rasa_model.RASA_BIN), "run", "--enable-api", "--model", str(model), "--endpoints", str(endpoints),
             "--credentials", str(ROOT / "credentials.yml"), "--interface", settings.host, "--port",
             str(settings.rasa_port)]

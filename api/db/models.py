@@ -164,3 +164,28 @@ class UnansweredQuestion(Base):
     score: Mapped[float | None]
     resolved: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+
+
+class HandoffStatus(str, enum.Enum):
+    waiting = "waiting"  # in the officers' queue
+    assigned = "assigned"  # an officer claimed it
+    resolved = "resolved"
+    ticket = "ticket"  # outside office hours, or a complaint: answered when an officer can
+
+
+class Handoff(Base):
+    """A conversation handed to a person: the citizen asked, the bot found nothing, or a complaint."""
+
+    __tablename__ = "handoffs"
+    __table_args__ = (Index("ix_handoffs_status_created", "status", "created_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"), index=True)
+    reason: Mapped[str] = mapped_column(String(32))  # citizen_request | no_answer | complaint
+    status: Mapped[HandoffStatus] = mapped_column(Enum(HandoffStatus, native_enum=False, length=16))
+    note: Mapped[str | None] = mapped_column(Text)
+    officer_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id", ondelete="SET NULL"))
+    rating: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    claimed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    resolved_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))

@@ -1,0 +1,125 @@
+"""Internal API for the action server (bearer BOT_API_TOKEN): search, answers, handoff, tickets, ratings."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from pydantic import BaseModel, Field
+
+from api import handoff as handoffs
+from api import kb_store
+from api.core import security
+from api.core.errors import AppError
+from api.core.privacy import mask_pii
+from api.db.models import UnansweredQuestion
+from api.deps import SessionDep
+from api.routes.search import SearchOut, run_search
+from knowledge_base import answers
+from knowledge_base.records import Procedure
+
+
+def bot_only(request: Request) -> None:
+    header = request.headers.get("authorization", "")
+    token = header.removeprefix("Bearer ").strip()
+    if not token or not security.same(token, request.app.state.settings.bot_api_token):
+        raise AppError(401, "not_authenticated", "Missing or wrong bot token.")
+
+
+router = APIRouter(prefix="/api/v1/bot", tags=["bot (internal)"], dependencies=[Depends(bot_only)])
+
+
+class MessageOut(BaseModel):
+    text: str
+    buttons: list[dict[str, str]] = []
+
+
+class AnswerOut(BaseModel):
+    procedure_id: str
+    title: str
+    aspect: str | None
+    message: MessageOut
+
+
+class ClarifyIn(BaseModel):
+    procedure_ids: list[str] = Field(min_length=1, max_length=5)
+
+
+class SenderIn(BaseModel):
+    sender: str = Field(min_length=1, max_length=200)
+
+
+class UnansweredIn(SenderIn):
+    text: str = Field(min_length=1, max_length=4000)
+    best_candidate: str | None = None
+    score: float | None = None
+
+
+class HandoffIn(SenderIn):
+    reason: str = Field(pattern="^(citizen_request|no_answer|complaint)$")
+    note: str | None = Field(default=None, max_length=4000)
+
+
+class HandoffOut(BaseModel):
+    handoff_id: int
+    status: str
+    queue_position: int
+    office_hours: str
+
+
+class RatingIn(SenderIn):
+    rating: int = Field(ge=1, le=5)
+
+
+def published(db: SessionDep, procedure_id: str) -> Procedure:
+    for procedure in kb_store.published_procedures(db):
+        if procedure.id == procedure_id:
+            return procedure
+    raise AppError(404, "not_found", f"Không có thủ tục mã '{procedure_id}'.")
+
+
+@router.get("/search", response_model=SearchOut, summary="Search without the public rate limit")
+def bot_search(request: Request, q: Annotated[str, Query(max_length=4000)], k: int = 5) -> SearchOut:
+    return run_search(request, q, k)
+
+
+@router.get("/procedures/{procedure_id}/answer", response_model=AnswerOut, summary="The formatted answer")
+def bot_answer(procedure_id: str, db: SessionDep, aspect: str | None = Query(None, pattern="^[a-z]+$"),
+               on: dt.date | None = None) -> AnswerOut:
+    if aspect is not None and aspect not in answers.ASPECTS:
+        aspect = None
+    procedure = published(db, procedure_id)
+    message = answers.answer(procedure, aspect, on)
+    return AnswerOut(procedure_id=procedure.id, title=procedure.title, aspect=aspect,
+                     message=MessageOut(**message.as_dict()))
+
+
+@router.post("/clarify", response_model=MessageOut, summary="Ask which of close candidates is meant")
+def bot_clarify(body: ClarifyIn, db: SessionDep) -> MessageOut:
+    titles = {p.id: p.title for p in kb_store.published_procedures(db)}
+    candidates = [(pid, titles[pid]) for pid in body.procedure_ids if pid in titles]
+    return MessageOut(**answers.clarify(candidates).as_dict())
+
+
+@router.post("/unanswered", status_code=201, summary="Record a question the bot could not answer; get the reply")
+def bot_unanswered(body: UnansweredIn, db: SessionDep) -> dict[str, Any]:
+    channel, _ = handoffs.split_sender(body.sender)
+    row = UnansweredQuestion(text=mask_pii(body.text), channel=channel, best_candidate=body.best_candidate,
+                             score=body.score)
+    db.add(row)
+    db.flush()
+    return {"id": row.id, "message": answers.nothing_found().as_dict()}
+
+
+@router.post("/handoff", response_model=HandoffOut, summary="Hand the conversation to an officer")
+def bot_handoff(body: HandoffIn, request: Request, db: SessionDep) -> HandoffOut:
+    handoff, position = handoffs.open_handoff(db, body.sender, body.reason, body.note)
+    return HandoffOut(handoff_id=handoff.id, status=handoff.status.value, queue_position=position,
+                      office_hours=request.app.state.settings.office_hours)
+
+
+@router.post("/rating", summary="Record the citizen's 1–5 rating")
+def bot_rating(body: RatingIn, db: SessionDep) -> dict[str, Any]:
+    handoff = handoffs.record_rating(db, body.sender, body.rating)
+    return {"recorded": handoff is not None}
