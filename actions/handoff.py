@@ -41,19 +41,34 @@ class ActionHandoff(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[dict[str, Any]]:
         try:
-            body = await self.client.post("/api/v1/bot/handoff",
-                                          {"sender": tracker.sender_id, "reason": "citizen_request"})
+            body = await self.client.post("/api/v1/bot/handoff", {
+                "sender": tracker.sender_id, "reason": "citizen_request",
+                "retrieved": [{"procedure_id": pid} for pid in retrieved_context(tracker)],
+            })
         except AppUnavailable as error:
             log.warning("handoff failed: %s", error)
             dispatcher.utter_message(text=APP_DOWN)
             return []
-        position = body.get("queue_position") or 1
-        dispatcher.utter_message(text=(
-            "Tôi đã chuyển cuộc trò chuyện tới cán bộ bộ phận một cửa. "
-            f"Bạn đang ở vị trí thứ {position} trong hàng chờ; cán bộ sẽ trả lời bạn ngay tại đây "
-            f"trong giờ làm việc ({body.get('office_hours')})."
-        ))
+        dispatcher.utter_message(text=handoff_text(body))
         return []
+
+
+def retrieved_context(tracker: Tracker) -> list[str]:
+    """What the bot was talking about, so the officer sees it in the queue."""
+    current = tracker.get_slot("procedure_id")
+    pending = tracker.get_slot("pending_choices") or []
+    return [pid for pid in [current, *pending] if pid][:3]
+
+
+def handoff_text(body: dict[str, Any]) -> str:
+    if not body.get("office_open", True):
+        return ("Hiện đã ngoài giờ làm việc của bộ phận một cửa. Tôi đã ghi nhận yêu cầu của bạn; cán bộ sẽ trả lời "
+                f"ngay tại đây từ {body.get('next_opening') or 'giờ làm việc tiếp theo'}. "
+                "Bạn có thể nhắn trước nội dung cần hỏi.")
+    position = body.get("queue_position") or 1
+    return ("Tôi đã chuyển cuộc trò chuyện tới cán bộ bộ phận một cửa. "
+            f"Bạn đang ở vị trí thứ {position} trong hàng chờ; cán bộ sẽ trả lời bạn ngay tại đây, "
+            f"dự kiến trong {body.get('estimated_wait') or 'vài phút'}.")
 
 
 class ActionComplaint(Action):

@@ -13,7 +13,9 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from api.core.config import get_settings
 from api.db.models import Conversation, ConversationMode, Message, MessageAuthor
+from api.office_hours import OfficeHours
 from api.rasa_client import RasaClient, RasaUnavailable
 
 log = logging.getLogger(__name__)
@@ -22,7 +24,6 @@ BOT_UNAVAILABLE = (
     "Xin lỗi, trợ lý ảo đang tạm gián đoạn. Tin nhắn của bạn đã được lưu lại; "
     "bạn vui lòng thử lại sau ít phút hoặc bấm \"Gặp cán bộ\"."
 )
-WAITING_FOR_OFFICER = "Tin nhắn của bạn đã được chuyển tới cán bộ. Cán bộ sẽ trả lời bạn sớm nhất có thể."
 
 
 @dataclass
@@ -39,6 +40,7 @@ class GatewayResult:
     replies: list[Reply]
     mode: ConversationMode
     conversation_id: int
+    last_message_id: int  # the last message this call stored: poll GET /api/v1/chat/{sender}/messages after it
 
 
 def get_or_create_conversation(db: Session, channel: str, user_id: str) -> Conversation:
@@ -72,13 +74,19 @@ def rasa_replies_to_messages(raw: list[dict[str, Any]]) -> list[Reply]:
 
 
 def handle_citizen_message(db: Session, rasa: RasaClient, *, channel: str, user_id: str,
-                           text: str | None = None, payload: str | None = None) -> GatewayResult:
+                           text: str | None = None, payload: str | None = None,
+                           office: OfficeHours | None = None) -> GatewayResult:
     conversation = get_or_create_conversation(db, channel, user_id)
-    db.add(Message(conversation_id=conversation.id, author=MessageAuthor.citizen, text=text or "", payload=payload))
+    message = Message(conversation_id=conversation.id, author=MessageAuthor.citizen, text=text or "", payload=payload)
+    db.add(message)
     db.commit()  # stored before anything else happens: nothing is lost if Rasa fails
 
     if conversation.mode in (ConversationMode.waiting, ConversationMode.assigned):
-        return GatewayResult([Reply(WAITING_FOR_OFFICER)], conversation.mode, conversation.id)
+        from api import handoff  # handoff builds on this module
+
+        office = office or get_settings().office()
+        waiting = Reply(handoff.waiting_reply(db, conversation, office))  # told, not stored: the officer sees the rest
+        return GatewayResult([waiting], conversation.mode, conversation.id, message.id)
     if conversation.mode == ConversationMode.closed:
         conversation.mode = ConversationMode.bot
 
@@ -86,9 +94,9 @@ def handle_citizen_message(db: Session, rasa: RasaClient, *, channel: str, user_
         replies = rasa_replies_to_messages(rasa.send(conversation.rasa_sender, payload or text or ""))
     except RasaUnavailable:
         replies = [Reply(BOT_UNAVAILABLE, [{"title": "Gặp cán bộ", "payload": "/request_human"}])]
-    for reply in replies:
-        db.add(Message(conversation_id=conversation.id, author=MessageAuthor.bot, text=reply.text,
-                       buttons=reply.buttons or None))
+    stored = [Message(conversation_id=conversation.id, author=MessageAuthor.bot, text=reply.text,
+                      buttons=reply.buttons or None) for reply in replies]
+    db.add_all(stored)
     db.commit()
     db.refresh(conversation)  # an action may have handed the conversation to an officer meanwhile
-    return GatewayResult(replies, conversation.mode, conversation.id)
+    return GatewayResult(replies, conversation.mode, conversation.id, stored[-1].id if stored else message.id)

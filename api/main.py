@@ -25,6 +25,7 @@ from api.routes import (
     auth,
     bot,
     chat,
+    handoffs,
     health,
     procedures,
     search,
@@ -72,7 +73,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes,
                        overrides={"/api/v1/admin/kb/import": admin_kb.IMPORT_MAX_BYTES})
     install_error_handlers(app)
-    for module in (health, assistant, chat, search, procedures, bot, auth, staff_users, admin_kb, admin_unanswered):
+    for module in (health, assistant, chat, search, procedures, bot, auth, staff_users, handoffs, admin_kb,
+                   admin_unanswered):
         app.include_router(module.router)
 
     @app.middleware("http")

@@ -12,6 +12,9 @@ os.environ["VAR_DIR"] = str(_VAR)
 os.environ.setdefault("LOG_JSON", "true")
 os.environ["RASA_PORT"] = "1"  # unit tests never reach a Rasa server; integration tests start their own
 os.environ["ACTIONS_PORT"] = "2"
+# Tests must not depend on the wall clock: officers are always "at work" unless a test says otherwise.
+os.environ["OFFICE_SCHEDULE"] = "mon-sun 00:00-24:00"
+os.environ["HOLIDAYS"] = ""
 
 import uuid  # noqa: E402
 

@@ -10,6 +10,9 @@ from pathlib import Path
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from api import office_hours
+from api.office_hours import OfficeHours
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -39,7 +42,13 @@ class Settings(BaseSettings):
 
     assistant_name: str = "Trợ lý ảo thủ tục hành chính"
     province_name: str = ""
-    office_hours: str = "Thứ Hai – Thứ Sáu, 7:30–11:30 và 13:30–17:00"
+    office_schedule: str = Field(default="mon-fri 07:30-11:30,13:30-17:00",
+                                 description='when officers answer: "mon-fri 07:30-11:30,13:30-17:00; sat 07:30-11:30"')
+    holidays: str = Field(  # check the government's announcement each year (Tết, bridge and compensatory days)
+        default="2026-01-01,2026-02-14..2026-02-22,2026-04-27,2026-04-30,2026-05-01,2026-09-02",
+        description="days off: YYYY-MM-DD or YYYY-MM-DD..YYYY-MM-DD, comma-separated")
+    timezone: str = Field(default="Asia/Ho_Chi_Minh", description="local time of the office")
+    office_hours: str = Field(default="", description="office hours as told to citizens; empty = from the schedule")
     max_message_chars: int = 2000
     max_body_bytes: int = 64 * 1024
 
@@ -51,6 +60,8 @@ class Settings(BaseSettings):
     @model_validator(mode="after")
     def _defaults(self) -> Settings:
         self.var_dir = self.var_dir.resolve()
+        office = self.office()  # a wrong schedule fails at start, with the reason
+        self.office_hours = self.office_hours or office.describe()
         if not self.database_url:
             self.database_url = f"sqlite:///{self.var_dir / 'app.db'}"
         if not self.rasa_tracker_url:
@@ -65,6 +76,10 @@ class Settings(BaseSettings):
         if not self.bot_api_token:
             self.bot_api_token = hashlib.sha256(f"bot-api:{self.secret_key}".encode()).hexdigest()
         return self
+
+    def office(self) -> OfficeHours:
+        """The parsed office schedule and holidays (cached by their text)."""
+        return office_hours.load(self.office_schedule, self.holidays, self.timezone)
 
 
 def _development_secret(var_dir: Path) -> str:

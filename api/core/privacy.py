@@ -21,3 +21,11 @@ def mask_pii(text: str) -> str:
     text = _EMAIL.sub("***@***", text)
     text = _PHONE.sub(_keep_tail, text)
     return _ID.sub(_keep_tail, text)
+
+
+def mask_identifier(value: str, keep: int = 3) -> str:
+    """A user id shown to staff: all but the last `keep` characters hidden ("*******123")."""
+    value = value.strip()
+    if len(value) <= keep:
+        return "*" * max(len(value), 3)
+    return "*" * (len(value) - keep) + value[-keep:]

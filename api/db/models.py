@@ -91,6 +91,8 @@ class Message(Base):
     text: Mapped[str] = mapped_column(Text, default="")
     payload: Mapped[str | None] = mapped_column(String(512))
     buttons: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
+    # the officer who wrote an officer message (kept when the conversation is transferred)
+    staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id", ondelete="SET NULL"))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
@@ -177,13 +179,18 @@ class Handoff(Base):
     """A conversation handed to a person: the citizen asked, the bot found nothing, or a complaint."""
 
     __tablename__ = "handoffs"
-    __table_args__ = (Index("ix_handoffs_status_created", "status", "created_at"),)
+    __table_args__ = (
+        Index("ix_handoffs_status_created", "status", "created_at"),
+        Index("ix_handoffs_officer_status", "officer_id", "status"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"), index=True)
     reason: Mapped[str] = mapped_column(String(32))  # citizen_request | no_answer | complaint
     status: Mapped[HandoffStatus] = mapped_column(Enum(HandoffStatus, native_enum=False, length=16))
     note: Mapped[str | None] = mapped_column(Text)
+    # what the bot had found when it handed over: [{"procedure_id", "title", "score"}], if the action sent it
+    retrieved: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
     officer_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id", ondelete="SET NULL"))
     rating: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

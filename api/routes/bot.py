@@ -13,7 +13,7 @@ from api import kb_store
 from api.core import security
 from api.core.errors import AppError
 from api.core.privacy import mask_pii
-from api.db.models import UnansweredQuestion
+from api.db.models import UnansweredQuestion, utcnow
 from api.deps import SessionDep
 from api.routes.search import SearchOut, run_search
 from knowledge_base import answers
@@ -56,16 +56,28 @@ class UnansweredIn(SenderIn):
     score: float | None = None
 
 
+class RetrievedIn(BaseModel):
+    procedure_id: str = Field(max_length=160)
+    title: str | None = Field(default=None, max_length=500)
+    score: float | None = None
+
+
 class HandoffIn(SenderIn):
     reason: str = Field(pattern="^(citizen_request|no_answer|complaint)$")
     note: str | None = Field(default=None, max_length=4000)
+    retrieved: list[RetrievedIn] | None = Field(default=None, max_length=10,
+                                                description="what the bot had found, shown to the officer")
 
 
 class HandoffOut(BaseModel):
     handoff_id: int
-    status: str
-    queue_position: int
+    status: str  # waiting | assigned | ticket (outside office hours, or a complaint)
+    queue_position: int  # 0 unless waiting
     office_hours: str
+    office_open: bool
+    next_opening: str | None = Field(description='when officers are back, e.g. "7:30 sáng mai (thứ Ba, 06/01/2026)"; '
+                                                 "null while the office is open")
+    estimated_wait: str = Field(description='"khoảng 5 phút", or "vài phút" when unknown')
 
 
 class RatingIn(SenderIn):
@@ -114,9 +126,15 @@ def bot_unanswered(body: UnansweredIn, db: SessionDep) -> dict[str, Any]:
 
 @router.post("/handoff", response_model=HandoffOut, summary="Hand the conversation to an officer")
 def bot_handoff(body: HandoffIn, request: Request, db: SessionDep) -> HandoffOut:
-    handoff, position = handoffs.open_handoff(db, body.sender, body.reason, body.note)
+    settings = request.app.state.settings
+    office, now = settings.office(), utcnow()
+    retrieved = [r.model_dump(exclude_none=True) for r in body.retrieved] if body.retrieved else None
+    handoff, position = handoffs.open_handoff(db, body.sender, body.reason, body.note, retrieved=retrieved,
+                                              office=office, now=now)
     return HandoffOut(handoff_id=handoff.id, status=handoff.status.value, queue_position=position,
-                      office_hours=request.app.state.settings.office_hours)
+                      office_hours=settings.office_hours, office_open=office.is_open(now),
+                      next_opening=handoffs.next_opening_text(office, now),
+                      estimated_wait=handoffs.describe_wait(handoffs.average_wait_seconds(db, office, now)))
 
 
 @router.post("/rating", summary="Record the citizen's 1–5 rating")

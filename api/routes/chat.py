@@ -1,13 +1,18 @@
-"""POST /api/v1/chat: the REST channel used by REST clients and evaluations (stable contract)."""
+"""The REST channel used by REST clients, the widget and evaluations (stable contract):
+POST /api/v1/chat sends a citizen message; GET /api/v1/chat/{sender}/messages fetches what was written to
+the citizen since (officer replies, system notices, bot messages)."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Literal
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import select
 
 from api.core.errors import AppError
+from api.db.models import Conversation, ConversationMode, Message, MessageAuthor, StaffUser
 from api.deps import SessionDep, SettingsDep
 from api.gateway import handle_citizen_message
 
@@ -32,18 +37,46 @@ class ChatReply(BaseModel):
     buttons: list[Button] = []
 
 
+Mode = Literal["bot", "waiting", "assigned"]
+
+
 class ChatResponse(BaseModel):
     replies: list[ChatReply]
-    mode: Literal["bot", "waiting", "assigned"]
+    mode: Mode
+    last_message_id: int = Field(description="fetch later messages with GET /api/v1/chat/{sender}/messages?after=…")
+
+
+class ChatMessage(BaseModel):
+    id: int
+    author: Literal["bot", "officer", "system"]
+    author_name: str | None = Field(default=None, description="the officer's name, on officer messages")
+    text: str
+    buttons: list[Button] = []
+    created_at: dt.datetime
+
+
+class ChatMessages(BaseModel):
+    messages: list[ChatMessage]
+    mode: Mode
+    last_message_id: int = Field(description="pass as `after` in the next request")
+
+
+def _mode(mode: ConversationMode) -> Mode:
+    return "bot" if mode == ConversationMode.closed else mode.value  # type: ignore[return-value]
+
+
+def clean_sender(raw: str) -> str:
+    sender = raw.strip()
+    if not sender or not sender.isprintable() or len(sender) > 128:
+        raise AppError(422, "invalid_sender", "Mã người gửi (sender) không hợp lệ.")
+    return sender
 
 
 @router.post("/chat", response_model=ChatResponse, summary="Send a citizen message, get the assistant's replies")
 def chat(body: ChatRequest, request: Request, db: SessionDep, settings: SettingsDep) -> ChatResponse:
-    sender = body.sender.strip()
+    sender = clean_sender(body.sender)
     text = (body.text or "").strip()
     payload = (body.payload or "").strip()
-    if not sender or not sender.isprintable():
-        raise AppError(422, "invalid_sender", "Mã người gửi (sender) không hợp lệ.")
     if text and payload:
         raise AppError(422, "text_and_payload",
                        "Chỉ gửi một trong hai: nội dung tin nhắn (text) hoặc nút bấm (payload).")
@@ -57,6 +90,27 @@ def chat(body: ChatRequest, request: Request, db: SessionDep, settings: Settings
     if payload and not payload.startswith("/"):
         raise AppError(422, "invalid_payload", "Nút bấm không hợp lệ.")
     result = handle_citizen_message(db, request.app.state.rasa, channel="api", user_id=sender,
-                                    text=text or None, payload=payload or None)
-    mode = result.mode.value if result.mode.value != "closed" else "bot"
-    return ChatResponse(replies=[ChatReply(**r.as_dict()) for r in result.replies], mode=mode)  # type: ignore[arg-type]
+                                    text=text or None, payload=payload or None, office=settings.office())
+    return ChatResponse(replies=[ChatReply(**r.as_dict()) for r in result.replies], mode=_mode(result.mode),
+                        last_message_id=result.last_message_id)
+
+
+@router.get("/chat/{sender}/messages", response_model=ChatMessages,
+            summary="Messages written to the citizen after a message id (officer replies, notices, bot answers)")
+def chat_messages(sender: str, db: SessionDep, after: int = Query(0, ge=0, le=2**63 - 1),
+                  limit: int = Query(100, ge=1, le=500)) -> ChatMessages:
+    sender = clean_sender(sender)
+    conversation = db.scalar(select(Conversation).where(Conversation.channel == "api", Conversation.user_id == sender))
+    if conversation is None:  # nothing written yet: same answer as an empty conversation
+        return ChatMessages(messages=[], mode="bot", last_message_id=after)
+    rows = db.execute(
+        select(Message, StaffUser.full_name).outerjoin(StaffUser, StaffUser.id == Message.staff_id)
+        .where(Message.conversation_id == conversation.id, Message.id > after,
+               Message.author.in_((MessageAuthor.bot, MessageAuthor.officer, MessageAuthor.system)))
+        .order_by(Message.id).limit(limit)
+    ).all()
+    messages = [ChatMessage(id=m.id, author=m.author.value, author_name=name if m.staff_id else None, text=m.text,
+                            buttons=[Button(**b) for b in m.buttons or []], created_at=m.created_at)
+                for m, name in rows]
+    return ChatMessages(messages=messages, mode=_mode(conversation.mode),
+                        last_message_id=messages[-1].id if messages else after)

@@ -56,3 +56,11 @@ def test_rating_words() -> None:
     assert rating_from("không hài lòng lắm", None) == 2
     assert rating_from("cho 4 sao", None) == 4
     assert rating_from("ừ", None) is None
+
+
+def test_outside_office_hours_the_citizen_is_told_when_to_expect_an_answer() -> None:
+    from actions.handoff import handoff_text
+
+    text = handoff_text({"office_open": False, "next_opening": "7:30 sáng mai (thứ Ba, 06/01/2026)"})
+    assert "ngoài giờ làm việc" in text and "7:30 sáng mai" in text
+    assert "vị trí thứ 2" in handoff_text({"office_open": True, "queue_position": 2, "estimated_wait": "vài phút"})
