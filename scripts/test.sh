@@ -1,11 +1,20 @@
 #!/usr/bin/env bash
-# Set up (if needed) and run every check: lint, Rasa data validation, unit + integration tests.
+# Set up (if needed) and run every check: lint, Rasa data validation, unit + integration tests,
+# the retrieval and NLU evaluations with their quality bars, and Rasa test stories.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
+PY=.venv/bin/python
 echo "== ruff"
 .venv/bin/ruff check .
 echo "== rasa data validate"
-.venv/bin/python -m api.cli validate-rasa-data
+$PY -m api.cli validate-rasa-data
+echo "== retrieval evaluation (tests/data/retrieval_eval.jsonl)"
+$PY -m knowledge_base.eval tests/data/retrieval_eval.jsonl --min-recall-at-1 0.92 --min-recall-at-3 0.98 \
+  --min-oos-none 0.90 --max-false-none 0.03 --max-fold-gap 0.03 --min-none-accuracy 0.95
+echo "== NLU evaluation (held-out split)"
+$PY scripts/eval_nlu.py --min-f1 0.90 --min-f1-no-diacritics 0.85
+echo "== Rasa test stories"
+$PY -m api.cli test-stories
 echo "== pytest"
-.venv/bin/python -m pytest "$@"
+$PY -m pytest "$@"
