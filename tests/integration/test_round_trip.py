@@ -31,7 +31,8 @@ def test_thanks_and_goodbye(stack) -> None:
 def test_readiness_reports_all_processes(stack) -> None:
     body = httpx.get(f"{stack.app_url}/readyz", timeout=10).json()
     assert body["ready"] is True
-    assert {name for name, check in body["checks"].items() if check["ok"]} == {"database", "rasa", "action_server"}
+    assert {name for name, check in body["checks"].items() if check["ok"]} == {"database", "rasa", "action_server",
+                                                                          "search_index"}
 
 
 def test_conversation_is_kept_in_rasa_tracker_store_on_sqlite(stack) -> None:
