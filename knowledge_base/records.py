@@ -19,6 +19,12 @@ SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 NonEmpty = Annotated[str, Field(min_length=1)]
 
 
+def check_slug(value: str) -> str:
+    if not SLUG_RE.match(value):
+        raise ValueError("must be a slug: lower-case ascii words joined by '-'")
+    return value
+
+
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
@@ -121,12 +127,7 @@ class Faq(Strict):
     paraphrases: list[NonEmpty] = Field(default_factory=list)
     procedure_id: str | None = None  # set from the enclosing procedure when nested
 
-    @field_validator("id")
-    @classmethod
-    def _slug(cls, value: str) -> str:
-        if not SLUG_RE.match(value):
-            raise ValueError("must be a slug: lower-case ascii words joined by '-'")
-        return value
+    _slug = field_validator("id")(check_slug)
 
 
 class Procedure(Strict):
@@ -156,12 +157,7 @@ class Procedure(Strict):
     unverified: list[NonEmpty] = Field(default_factory=list)  # facts we could not confirm
     faqs: list[Faq] = Field(default_factory=list)
 
-    @field_validator("id")
-    @classmethod
-    def _slug(cls, value: str) -> str:
-        if not SLUG_RE.match(value):
-            raise ValueError("must be a slug: lower-case ascii words joined by '-'")
-        return value
+    _slug = field_validator("id")(check_slug)
 
     @field_validator("source_url")
     @classmethod
