@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from api import events  # noqa: F401  (registers the publish-on-commit listeners)
 from api.core.config import get_settings
 from api.db.models import Conversation, ConversationMode, Message, MessageAuthor
 from api.office_hours import OfficeHours
@@ -41,6 +42,7 @@ class GatewayResult:
     mode: ConversationMode
     conversation_id: int
     last_message_id: int  # the last message this call stored: poll GET /api/v1/chat/{sender}/messages after it
+    duplicate: bool = False  # the client had already sent this message (same client_msg_id): nothing was redone
 
 
 def get_or_create_conversation(db: Session, channel: str, user_id: str) -> Conversation:
@@ -56,6 +58,11 @@ def get_or_create_conversation(db: Session, channel: str, user_id: str) -> Conve
         conversation = db.scalar(query)
         assert conversation is not None
     return conversation
+
+
+def _already_stored(db: Session, conversation_id: int, client_msg_id: str) -> int | None:
+    return db.scalar(select(Message.id).where(Message.conversation_id == conversation_id,
+                                              Message.client_msg_id == client_msg_id))
 
 
 def rasa_replies_to_messages(raw: list[dict[str, Any]]) -> list[Reply]:
@@ -75,11 +82,19 @@ def rasa_replies_to_messages(raw: list[dict[str, Any]]) -> list[Reply]:
 
 def handle_citizen_message(db: Session, rasa: RasaClient, *, channel: str, user_id: str,
                            text: str | None = None, payload: str | None = None,
-                           office: OfficeHours | None = None) -> GatewayResult:
+                           office: OfficeHours | None = None, client_msg_id: str | None = None) -> GatewayResult:
     conversation = get_or_create_conversation(db, channel, user_id)
-    message = Message(conversation_id=conversation.id, author=MessageAuthor.citizen, text=text or "", payload=payload)
+    if client_msg_id and (seen := _already_stored(db, conversation.id, client_msg_id)) is not None:
+        return GatewayResult([], conversation.mode, conversation.id, seen, duplicate=True)
+    message = Message(conversation_id=conversation.id, author=MessageAuthor.citizen, text=text or "", payload=payload,
+                      client_msg_id=client_msg_id)
     db.add(message)
-    db.commit()  # stored before anything else happens: nothing is lost if Rasa fails
+    try:
+        db.commit()  # stored before anything else happens: nothing is lost if Rasa fails
+    except IntegrityError:  # the same client message arrived twice at once: the other request handles it
+        db.rollback()
+        seen = _already_stored(db, conversation.id, client_msg_id or "")
+        return GatewayResult([], conversation.mode, conversation.id, seen or 0, duplicate=True)
 
     if conversation.mode in (ConversationMode.waiting, ConversationMode.assigned):
         from api import handoff  # handoff builds on this module

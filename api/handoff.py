@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from api import staff
+from api import events, staff
 from api.core.errors import AppError
 from api.core.security import as_utc
 from api.db.models import (
@@ -229,6 +229,7 @@ def claim(db: Session, handoff_id: int, officer: StaffUser, now: dt.datetime | N
     db.refresh(handoff)
     _set_mode(db, handoff, ConversationMode.assigned)
     _say(db, handoff, f"Cán bộ {officer.full_name} đã tham gia cuộc trò chuyện.")
+    events.after_commit(db, events.QUEUE)
     staff.record(db, officer.id, "handoff.claim", f"handoff:{handoff.id}",
                  {"conversation_id": handoff.conversation_id, "reason": handoff.reason})
     log.info("handoff claimed", extra={"handoff_id": handoff.id, "officer_id": officer.id})
@@ -296,6 +297,7 @@ def transfer(db: Session, handoff_id: int, actor: StaffUser, target_id: int, now
     db.refresh(handoff)
     _set_mode(db, handoff, ConversationMode.assigned)
     _say(db, handoff, f"Cuộc trò chuyện đã được chuyển cho cán bộ {target.full_name}.")
+    events.after_commit(db, events.QUEUE)
     staff.record(db, actor.id, "handoff.transfer", f"handoff:{handoff.id}",
                  {"from_officer_id": previous, "to_officer_id": target.id})
     return handoff
@@ -321,6 +323,7 @@ def resolve(db: Session, handoff_id: int, actor: StaffUser, now: dt.datetime | N
     db.refresh(handoff)
     _set_mode(db, handoff, ConversationMode.bot)
     _say(db, handoff, RATING_REQUEST, RATING_BUTTONS)
+    events.after_commit(db, events.QUEUE)
     staff.record(db, actor.id, "handoff.resolve", f"handoff:{handoff.id}", {"officer_id": handoff.officer_id})
     log.info("handoff resolved", extra={"handoff_id": handoff.id, "officer_id": actor.id})
     return handoff

@@ -10,7 +10,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request, Response
 
-from api import kb_store
+from api import console, events, kb_store
 from api.core.body_limit import BodyLimitMiddleware
 from api.core.config import Settings, get_settings
 from api.core.errors import install_error_handlers
@@ -30,6 +30,7 @@ from api.routes import (
     procedures,
     search,
     staff_users,
+    widget,
 )
 from knowledge_base.service import SearchService
 
@@ -56,6 +57,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.settings = settings
         app.state.rasa = RasaClient(settings.rasa_url, settings.rasa_timeout_seconds)
+        app.state.events = events.make_bus(settings.redis_url)
+        events.install(app.state.events)
+        await app.state.events.start()
         with session_scope() as db:
             if report := kb_store.seed_if_empty(db):
                 log.info("knowledge base seeded", extra={"records": len(report.created)})
@@ -67,6 +71,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         yield
         app.state.search.close()
         app.state.rasa.close()
+        await app.state.events.close()
 
     app = FastAPI(title="Trợ lý ảo thủ tục hành chính", version="0.1.0", lifespan=lifespan,
                   description="Gateway, knowledge base and staff API of the public-services assistant.")
@@ -74,8 +79,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                        overrides={"/api/v1/admin/kb/import": admin_kb.IMPORT_MAX_BYTES})
     install_error_handlers(app)
     for module in (health, assistant, chat, search, procedures, bot, auth, staff_users, handoffs, admin_kb,
-                   admin_unanswered):
+                   admin_unanswered, widget):
         app.include_router(module.router)
+    app.include_router(widget.pages)  # the demo portal page at "/"
+    console.install(app)
 
     @app.middleware("http")
     async def access_log(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:

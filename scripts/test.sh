@@ -4,6 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
+bash scripts/install_browser.sh
 PY=.venv/bin/python
 echo "== ruff"
 .venv/bin/ruff check .

@@ -17,6 +17,7 @@ os.environ["OFFICE_SCHEDULE"] = "mon-sun 00:00-24:00"
 os.environ["HOLIDAYS"] = ""
 
 import uuid  # noqa: E402
+from typing import Any  # noqa: E402
 
 import pytest  # noqa: E402
 from sqlalchemy import create_engine, text  # noqa: E402
@@ -71,3 +72,30 @@ def postgres_url() -> Iterator[str]:
     with engine.connect() as connection:
         connection.execute(text(f"DROP SCHEMA {schema} CASCADE"))
     engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def stack() -> Iterator[Any]:
+    """The real stack (rasa, actions, app), started once per test session for every test that asks for it."""
+    from tests.utils.stack import ROOT, StackFailed, running_stack
+
+    if not (ROOT / ".venv-rasa" / "bin" / "rasa").exists():
+        pytest.skip("run scripts/setup.sh first")
+    try:
+        with running_stack() as running:
+            yield running
+    except StackFailed as error:
+        pytest.fail(str(error))
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    """Debian's Chromium under Playwright; a failure on CI, a skip elsewhere when it is not installed."""
+    from tests.utils.browser import CHROMIUM, chromium
+
+    if not Path(CHROMIUM).exists():
+        if os.environ.get("CI"):
+            pytest.fail(f"{CHROMIUM} missing: scripts/test.sh installs Debian's chromium")
+        pytest.skip(f"{CHROMIUM} missing (apt-get install chromium)")
+    with chromium() as running:
+        yield running

@@ -83,7 +83,9 @@ class MessageAuthor(str, enum.Enum):
 
 class Message(Base):
     __tablename__ = "messages"
-    __table_args__ = (Index("ix_messages_conversation_created", "conversation_id", "created_at"),)
+    __table_args__ = (Index("ix_messages_conversation_created", "conversation_id", "created_at"),
+                      UniqueConstraint("conversation_id", "client_msg_id",
+                                       name="uq_messages_conversation_client_msg_id"))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"))
@@ -94,6 +96,10 @@ class Message(Base):
     # the officer who wrote an officer message (kept when the conversation is transferred)
     staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id", ondelete="SET NULL"))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # the id a channel client gave the message: a retried send is stored once
+    client_msg_id: Mapped[str | None] = mapped_column(String(64))
+    # when a channel pusher (Telegram) delivered this officer/system message
+    pushed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class AuditEvent(Base):

@@ -44,6 +44,20 @@ class Stack:
         assert response.status_code == 200, response.text
         return response.json()
 
+    def create_staff(self, username: str, password: str, role: str = "officer", full_name: str = "") -> None:
+        """A staff account in this stack's database, made by the real CLI."""
+        env = dict(os.environ, VAR_DIR=str(self.var_dir))
+        subprocess.run([PYTHON, "-m", "api.cli", "create-admin", "--username", username, "--role", role,
+                        "--full-name", full_name or username, "--password-stdin"], cwd=ROOT, env=env,
+                       input=password + "\n", text=True, check=True, capture_output=True)
+
+    def login(self, username: str, password: str) -> str:
+        """A bearer token for the staff API."""
+        response = httpx.post(f"{self.app_url}/api/v1/auth/login", json={"username": username, "password": password},
+                              timeout=30)
+        assert response.status_code == 200, response.text
+        return response.json()["access_token"]
+
     def child_pids(self) -> dict[str, int]:
         """PIDs of the launcher's children, by the port each listens on."""
         found: dict[str, int] = {}

@@ -1,0 +1,32 @@
+"""The staff console: server-rendered Vietnamese pages (Jinja2 + htmx) for officers and admins, under /console.
+
+Pages call the same domain functions as the REST API (api.handoff, api.kb_store, api.staff); they never call the
+API over HTTP. Each page module owns its router; this package assembles them and the error handling.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import Response
+from fastapi.staticfiles import StaticFiles
+
+from api.console import auth_pages
+from api.console.web import HERE, ConsoleForbidden, LoginRequired, login_redirect, render
+
+router = APIRouter(prefix="/console", include_in_schema=False)
+router.include_router(auth_pages.router)
+
+
+def install(app: FastAPI) -> None:
+    app.include_router(router)
+    app.mount("/console/static", StaticFiles(directory=HERE / "static"), name="console-static")
+
+    @app.exception_handler(LoginRequired)
+    async def _to_login(request: Request, error: LoginRequired) -> Response:
+        return login_redirect(request, error)
+
+    @app.exception_handler(ConsoleForbidden)
+    async def _forbidden(request: Request, error: ConsoleForbidden) -> Response:
+        if request.headers.get("hx-request"):
+            return Response(error.message, status_code=403, media_type="text/plain; charset=utf-8")
+        return render(request, "error.html", {"message": error.message}, status_code=403)

@@ -1,0 +1,119 @@
+"""What every console page shares: templates, the logged-in staff member, CSRF on forms, redirects to login.
+
+The console is cookie-authenticated (the session cookie set at login). Every state-changing request must carry
+the session's CSRF token, either as the form field `csrf_token` or as the `X-CSRF-Token` header (htmx sends it
+from the page's <body hx-headers>). A missing or expired session sends the browser to the login page (htmx
+requests get an `HX-Redirect`), so a session that expires mid-work never loses the page silently.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import quote
+
+from fastapi import Depends, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+
+from api import staff
+from api.core import security
+from api.db.models import Role, StaffSession, StaffUser
+from api.deps import SESSION_COOKIE, SessionDep
+
+HERE = Path(__file__).parent
+templates = Jinja2Templates(directory=HERE / "templates")
+_SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+
+
+class LoginRequired(Exception):
+    """No valid console session: go to the login page (handled in api.console)."""
+
+    def __init__(self, next_url: str, expired: bool) -> None:
+        self.next_url = next_url
+        self.expired = expired
+
+
+class ConsoleForbidden(Exception):
+    """Logged in, but the role does not allow this page or action."""
+
+    def __init__(self, message: str) -> None:
+        self.message = message
+
+
+def _local_time(value: dt.datetime | None, fmt: str = "%H:%M %d/%m/%Y") -> str:
+    if value is None:
+        return ""
+    from zoneinfo import ZoneInfo
+
+    from api.core.config import get_settings
+
+    return security.as_utc(value).astimezone(ZoneInfo(get_settings().timezone)).strftime(fmt)
+
+
+templates.env.filters["local_time"] = _local_time
+
+
+async def _csrf_sent(request: Request) -> str:
+    header = request.headers.get("x-csrf-token")
+    if header:
+        return header
+    content_type = request.headers.get("content-type", "")
+    if content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
+        form = await request.form()
+        value = form.get("csrf_token")
+        return value if isinstance(value, str) else ""
+    return ""
+
+
+async def console_session(request: Request, db: SessionDep) -> StaffSession:
+    token = request.cookies.get(SESSION_COOKIE)
+    found = staff.resolve_session(db, token) if token else None
+    if found is None:
+        raise LoginRequired(str(request.url.path) + (f"?{request.url.query}" if request.url.query else ""),
+                            expired=bool(token))
+    if request.method not in _SAFE_METHODS:
+        sent = await _csrf_sent(request)
+        if not sent or not security.same(sent, found.csrf_token):
+            raise ConsoleForbidden("Phiên làm việc không hợp lệ (thiếu mã chống giả mạo). Bạn vui lòng tải lại trang.")
+    request.state.staff_session = found
+    return found
+
+
+def _user(found: Annotated[StaffSession, Depends(console_session)]) -> StaffUser:
+    return found.user
+
+
+def _admin(user: Annotated[StaffUser, Depends(_user)]) -> StaffUser:
+    if user.role != Role.admin:
+        raise ConsoleForbidden("Trang này chỉ dành cho quản trị viên.")
+    return user
+
+
+ConsoleUser = Annotated[StaffUser, Depends(_user)]
+ConsoleAdmin = Annotated[StaffUser, Depends(_admin)]
+
+
+def render(request: Request, name: str, context: dict[str, Any] | None = None, status_code: int = 200,
+           headers: dict[str, str] | None = None) -> HTMLResponse:
+    """A console template with the shared context: the user, the CSRF token, the current path."""
+    found: StaffSession | None = getattr(request.state, "staff_session", None)
+    shared = {"user": found.user if found else None, "csrf_token": found.csrf_token if found else "",
+              "path": request.url.path, "is_admin": bool(found and found.user.role == Role.admin)}
+    return templates.TemplateResponse(request, name, {**shared, **(context or {})}, status_code=status_code,
+                                      headers=headers)
+
+
+def login_redirect(request: Request, error: LoginRequired) -> Response:
+    target = f"/console/login?next={quote(error.next_url, safe='')}" + ("&expired=1" if error.expired else "")
+    if request.headers.get("hx-request"):
+        return Response(status_code=204, headers={"HX-Redirect": target})
+    return RedirectResponse(target, status_code=303)
+
+
+def safe_next(url: str | None) -> str:
+    """Only a path inside the console: never an open redirect."""
+    if url and url.startswith("/console") and not url.startswith("//") and "\\" not in url:
+        return url
+    return "/console"
