@@ -43,6 +43,7 @@ class GatewayResult:
     conversation_id: int
     last_message_id: int  # the last message this call stored: poll GET /api/v1/chat/{sender}/messages after it
     duplicate: bool = False  # the client had already sent this message (same client_msg_id): nothing was redone
+    reply_message_ids: list[int] = field(default_factory=list)  # the stored replies, in order (a notice is not stored)
 
 
 def get_or_create_conversation(db: Session, channel: str, user_id: str) -> Conversation:
@@ -114,4 +115,5 @@ def handle_citizen_message(db: Session, rasa: RasaClient, *, channel: str, user_
     db.add_all(stored)
     db.commit()
     db.refresh(conversation)  # an action may have handed the conversation to an officer meanwhile
-    return GatewayResult(replies, conversation.mode, conversation.id, stored[-1].id if stored else message.id)
+    return GatewayResult(replies, conversation.mode, conversation.id, stored[-1].id if stored else message.id,
+                         reply_message_ids=[m.id for m in stored])
