@@ -1,0 +1,445 @@
+"""The web channel: the embeddable chat widget's WebSocket, the widget script and the demo portal page.
+
+Embed: `<script src="https://HOST/widget.js" defer></script>` (see docs/channels.md).
+
+WebSocket `/api/v1/widget/ws?key=<conversation key>&after=<last message id the client has>`
+
+The key is a random id the browser keeps in localStorage (16–64 characters of `A-Z a-z 0-9 _ -`); it names the
+conversation (channel "web", user id = key). A bad key or cursor is accepted and then closed with code 4400 and a
+reason ("invalid_key: …"), after an `error` frame; the widget then starts a new conversation.
+
+JSON text frames, at most 8 KB each.
+
+client → server
+- `{"type": "message", "id": "<client message id>", "text": "…"}`: the citizen typed something;
+- `{"type": "message", "id": "…", "payload": "/intent{…}", "title": "…"}`: the citizen pressed a button (`title`,
+  optional, is what the citizen sees as their message and is stored as its text);
+- `{"type": "ping"}` → `{"type": "pong"}`.
+The client id (1–64 of `A-Z a-z 0-9 _ -`, e.g. a UUID) makes a retried send be stored once.
+
+server → client
+- `{"type": "message", "message": {id, author, author_name, text, buttons: [{title, payload}], created_at,
+  client_id}}` for every stored message after the cursor, in id order: the history on connect, then live
+  (author: citizen | bot | officer | system; author_name: the officer's name; client_id: on citizen messages);
+- `{"type": "ack", "id": "<client id>", "message_id": n, "duplicate": bool}` once a citizen message is stored
+  (duplicate: it had been stored before, nothing was redone);
+- `{"type": "typing", "on": true | false}` while the bot works on a message;
+- `{"type": "notice", "text": "…"}`: a reply the gateway gives but does not store (the queue position while the
+  conversation is with the officers);
+- `{"type": "mode", "mode": "bot" | "waiting" | "assigned"}` on connect and when it changes;
+- `{"type": "error", "code": "…", "message": "<Vietnamese>", "id": "<client id, if any>"}`: the frame was refused
+  (empty, too long, bad JSON, unknown type, too many messages…); the connection stays open.
+
+The database is the truth: a live-delivery task waits for the conversation's wake-up signal (`api.events`, or a
+15 s timeout) and sends whatever is stored after the cursor. Officer replies therefore reach the widget within
+a second, whichever process stored them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import gzip
+import hashlib
+import json
+import logging
+import re
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, Request, Response, WebSocket
+from fastapi.responses import HTMLResponse
+from sqlalchemy import select
+from starlette.concurrency import run_in_threadpool
+from starlette.websockets import WebSocketDisconnect, WebSocketState
+
+from api import events
+from api.core.security import as_utc
+from api.db.base import session_scope
+from api.db.models import Conversation, ConversationMode, Message, MessageAuthor, StaffUser
+from api.gateway import handle_citizen_message
+
+log = logging.getLogger(__name__)
+
+router = APIRouter(tags=["widget"])
+pages = APIRouter(include_in_schema=False)  # the demo portal page at "/"
+
+CHANNEL = "web"
+STATIC = Path(__file__).resolve().parents[1] / "static" / "widget"
+KEY_RE = re.compile(r"[A-Za-z0-9_-]{16,64}")
+CLIENT_ID_RE = re.compile(r"[A-Za-z0-9_-]{1,64}")
+MAX_FRAME_BYTES = 8 * 1024
+MAX_PAYLOAD_CHARS = 512
+MAX_TITLE_CHARS = 200
+WAKE_TIMEOUT = 15.0  # re-read the database at least this often, signal or not
+PAGE = 200  # messages read per query
+MESSAGE_BURST, MESSAGES_PER_MINUTE = 8, 20  # citizen messages per socket
+FRAME_BURST, FRAMES_PER_MINUTE = 30, 60  # all frames per socket
+MAX_REFUSED = 50  # refused frames in a row before the socket is closed
+CLOSE_INVALID = 4400
+CLOSE_POLICY = 1008
+
+ERRORS = {
+    "invalid_key": "Mã cuộc trò chuyện không hợp lệ.",
+    "invalid_after": "Vị trí tin nhắn (after) không hợp lệ.",
+    "bad_json": "Dữ liệu gửi lên không phải JSON hợp lệ.",
+    "bad_frame": "Dữ liệu gửi lên không hợp lệ.",
+    "frame_too_large": "Tin nhắn quá dài. Bạn vui lòng viết ngắn gọn hơn.",
+    "unknown_type": "Loại dữ liệu không được hỗ trợ.",
+    "invalid_id": "Thiếu hoặc sai mã tin nhắn (id).",
+    "empty_message": "Tin nhắn đang trống. Bạn vui lòng nhập câu hỏi.",
+    "text_and_payload": "Chỉ gửi một trong hai: nội dung tin nhắn hoặc nút bấm.",
+    "invalid_payload": "Nút bấm không hợp lệ.",
+    "rate_limited": "Bạn gửi tin nhắn quá nhanh. Vui lòng đợi giây lát rồi gửi lại.",
+    "server_error": "Đã có lỗi xảy ra khi xử lý tin nhắn. Bạn vui lòng gửi lại sau ít phút.",
+}
+
+
+class Refused(Exception):
+    """A frame the server will not act on; told to the client as an `error` frame."""
+
+    def __init__(self, code: str, message: str | None = None, client_id: str | None = None) -> None:
+        super().__init__(code)
+        self.code, self.message, self.client_id = code, message or ERRORS[code], client_id
+
+    def frame(self) -> dict[str, Any]:
+        body: dict[str, Any] = {"type": "error", "code": self.code, "message": self.message}
+        if self.client_id:
+            body["id"] = self.client_id
+        return body
+
+
+class Bucket:
+    """Token bucket: `burst` at once, refilled at `per_minute`."""
+
+    def __init__(self, burst: int, per_minute: int) -> None:
+        self.capacity, self.rate = float(burst), per_minute / 60.0
+        self.tokens, self.stamp = float(burst), time.monotonic()
+
+    def take(self) -> bool:
+        now = time.monotonic()
+        self.tokens = min(self.capacity, self.tokens + (now - self.stamp) * self.rate)
+        self.stamp = now
+        if self.tokens < 1:
+            return False
+        self.tokens -= 1
+        return True
+
+
+@dataclass
+class Outgoing:
+    """A citizen message accepted from a frame, waiting for the gateway."""
+
+    client_id: str
+    text: str | None
+    payload: str | None
+
+
+@dataclass
+class Batch:
+    messages: list[dict[str, Any]] = field(default_factory=list)
+    mode: str | None = None
+    conversation_id: int | None = None
+
+
+def mode_name(mode: ConversationMode) -> str:
+    return "bot" if mode == ConversationMode.closed else mode.value
+
+
+def parse_frame(raw: str, max_chars: int) -> Outgoing | None:
+    """A client frame → a citizen message to send, or None for a ping. Raises Refused."""
+    if len(raw.encode()) > MAX_FRAME_BYTES:
+        raise Refused("frame_too_large")
+    try:
+        data = json.loads(raw)
+    except ValueError:
+        raise Refused("bad_json") from None
+    if not isinstance(data, dict):
+        raise Refused("bad_frame")
+    kind = data.get("type")
+    if kind == "ping":
+        return None
+    if kind != "message":
+        raise Refused("unknown_type")
+    client_id = data.get("id")
+    if not isinstance(client_id, str) or not CLIENT_ID_RE.fullmatch(client_id):
+        raise Refused("invalid_id")
+    text, payload, title = data.get("text"), data.get("payload"), data.get("title")
+    if any(v is not None and not isinstance(v, str) for v in (text, payload, title)):
+        raise Refused("bad_frame", client_id=client_id)
+    text, payload, title = (text or "").strip(), (payload or "").strip(), (title or "").strip()
+    if text and payload:
+        raise Refused("text_and_payload", client_id=client_id)
+    if payload:
+        if not payload.startswith("/") or len(payload) > MAX_PAYLOAD_CHARS or len(title) > MAX_TITLE_CHARS:
+            raise Refused("invalid_payload", client_id=client_id)
+        return Outgoing(client_id, title or None, payload)  # the title is stored as what the citizen "said"
+    if not text:
+        raise Refused("empty_message", client_id=client_id)
+    if len(text) > max_chars:
+        message = f"Tin nhắn dài quá {max_chars:,} ký tự. Bạn vui lòng viết ngắn gọn hơn.".replace(",", ".")
+        raise Refused("message_too_long", message, client_id)
+    return Outgoing(client_id, text, None)
+
+
+def message_frame(message: Message, officer_name: str | None) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "id": message.id, "author": message.author.value,
+        "author_name": officer_name if message.author == MessageAuthor.officer else None,
+        "text": message.text or "", "buttons": message.buttons or [],
+        "created_at": as_utc(message.created_at).isoformat(),
+    }
+    if message.author == MessageAuthor.citizen:
+        body["client_id"] = message.client_msg_id
+    return {"type": "message", "message": body}
+
+
+def read_after(key: str, after: int, conversation_id: int | None) -> Batch:
+    """Up to PAGE stored messages of the conversation after the cursor, and its mode (blocking: run in a thread)."""
+    with session_scope() as db:
+        if conversation_id is None:
+            conversation = db.scalar(select(Conversation).where(Conversation.channel == CHANNEL,
+                                                                Conversation.user_id == key))
+        else:
+            conversation = db.get(Conversation, conversation_id)
+        if conversation is None:
+            return Batch()
+        rows = db.execute(
+            select(Message, StaffUser.full_name).outerjoin(StaffUser, StaffUser.id == Message.staff_id)
+            .where(Message.conversation_id == conversation.id, Message.id > after).order_by(Message.id).limit(PAGE)
+        ).all()
+        return Batch([message_frame(m, name) for m, name in rows], mode_name(conversation.mode), conversation.id)
+
+
+@dataclass
+class Handled:
+    conversation_id: int
+    message_id: int
+    duplicate: bool
+    notices: list[str]
+
+
+def send_to_gateway(rasa: Any, key: str, item: Outgoing) -> Handled:
+    """Store the citizen message and let the gateway answer it (blocking: run in a thread)."""
+    with session_scope() as db:
+        result = handle_citizen_message(db, rasa, channel=CHANNEL, user_id=key, text=item.text,
+                                        payload=item.payload, client_msg_id=item.client_id)
+        stored = db.scalar(select(Message.id).where(Message.conversation_id == result.conversation_id,
+                                                    Message.client_msg_id == item.client_id))
+        # the replies the gateway told but did not store (the queue position while with the officers)
+        notices = [] if result.duplicate else [r.text for r in result.replies[len(result.reply_message_ids):]]
+        return Handled(result.conversation_id, stored or result.last_message_id, result.duplicate, notices)
+
+
+class WidgetSession:
+    """One open socket: a reader (this coroutine), a worker for citizen messages, a live-delivery pump."""
+
+    def __init__(self, websocket: WebSocket, key: str, after: int) -> None:
+        self.ws, self.key, self.cursor = websocket, key, after
+        self.conversation_id: int | None = None
+        self.mode: str | None = None
+        self.send_lock, self.flush_lock = asyncio.Lock(), asyncio.Lock()
+        self.inbox: asyncio.Queue[Outgoing] = asyncio.Queue(maxsize=MESSAGE_BURST * 2)
+        self.known = asyncio.Event()  # the conversation exists (set once its id is known)
+        self.messages, self.frames = Bucket(MESSAGE_BURST, MESSAGES_PER_MINUTE), Bucket(FRAME_BURST, FRAMES_PER_MINUTE)
+        settings = websocket.app.state.settings
+        self.max_chars: int = settings.max_message_chars
+
+    async def send(self, frame: dict[str, Any]) -> None:
+        async with self.send_lock:
+            if self.ws.application_state == WebSocketState.CONNECTED:
+                await self.ws.send_text(json.dumps(frame, ensure_ascii=False))
+
+    async def flush(self) -> None:
+        """Send every stored message after the cursor, then the mode if it changed."""
+        async with self.flush_lock:
+            while True:
+                batch = await run_in_threadpool(read_after, self.key, self.cursor, self.conversation_id)
+                if batch.conversation_id is not None and self.conversation_id is None:
+                    self.conversation_id = batch.conversation_id
+                    self.known.set()
+                for frame in batch.messages:
+                    await self.send(frame)
+                    self.cursor = frame["message"]["id"]
+                if batch.mode and batch.mode != self.mode:
+                    self.mode = batch.mode
+                    await self.send({"type": "mode", "mode": batch.mode})
+                if len(batch.messages) < PAGE:
+                    return
+
+    async def pump(self) -> None:
+        """Live delivery: wait for a signal (or the timeout), then read the database after the cursor."""
+        bus = events.get_bus()
+        await self.flush()  # the history
+        if self.mode is None:
+            self.mode = "bot"
+            await self.send({"type": "mode", "mode": "bot"})
+        while True:
+            if self.conversation_id is None:  # nothing stored yet: wait for the first message (or another tab's)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self.known.wait(), WAKE_TIMEOUT)
+                await self.flush()
+                continue
+            # Subscribe before reading, so that a message stored during the read is not missed.
+            waiter = asyncio.create_task(bus.wait([events.conversation_topic(self.conversation_id)], WAKE_TIMEOUT))
+            await asyncio.sleep(0)
+            try:
+                await self.flush()
+                await waiter
+            finally:
+                waiter.cancel()
+
+    async def work(self) -> None:
+        """Send citizen messages to the gateway one at a time, in the order they came."""
+        rasa = self.ws.app.state.rasa
+        while True:
+            item = await self.inbox.get()
+            typing = self.mode in (None, "bot")  # with the officers, nobody is typing on the bot's side
+            if typing:
+                await self.send({"type": "typing", "on": True})
+            try:
+                handled = await run_in_threadpool(send_to_gateway, rasa, self.key, item)
+            except Exception:
+                log.exception("widget message failed")
+                if typing:
+                    await self.send({"type": "typing", "on": False})
+                await self.send(Refused("server_error", client_id=item.client_id).frame())
+                continue
+            if self.conversation_id is None:
+                self.conversation_id = handled.conversation_id
+                self.known.set()
+            await self.flush()  # the citizen message and the replies, in id order
+            await self.send({"type": "ack", "id": item.client_id, "message_id": handled.message_id,
+                             "duplicate": handled.duplicate})
+            for text in handled.notices:
+                await self.send({"type": "notice", "text": text})
+            if typing:
+                await self.send({"type": "typing", "on": False})
+
+    async def read(self) -> None:
+        refused_in_a_row = 0
+        while True:
+            frame = await self.ws.receive()
+            if frame["type"] == "websocket.disconnect":
+                return
+            try:
+                if not self.frames.take():
+                    raise Refused("rate_limited")
+                raw = frame.get("text")
+                if raw is None:
+                    raise Refused("bad_frame")
+                item = parse_frame(raw, self.max_chars)
+                if item is None:
+                    await self.send({"type": "pong"})
+                elif not self.messages.take() or self.inbox.full():
+                    raise Refused("rate_limited", client_id=item.client_id)
+                else:
+                    self.inbox.put_nowait(item)
+                refused_in_a_row = 0
+            except Refused as refused:
+                refused_in_a_row += 1
+                if refused_in_a_row > MAX_REFUSED:
+                    await self.ws.close(CLOSE_POLICY, "too_many_errors")
+                    return
+                await self.send(refused.frame())
+
+    async def run(self) -> None:
+        tasks = [asyncio.create_task(self.pump(), name="widget-pump"),
+                 asyncio.create_task(self.work(), name="widget-work")]
+        reader = asyncio.create_task(self.read(), name="widget-read")
+        try:
+            done, _ = await asyncio.wait([reader, *tasks], return_when=asyncio.FIRST_COMPLETED)
+            for task in done:  # a task that ended by an error (not a disconnect) is logged
+                if not task.cancelled() and (error := task.exception()) and not isinstance(error, WebSocketDisconnect):
+                    log.error("widget socket task failed", exc_info=error)
+        finally:
+            for task in (reader, *tasks):
+                task.cancel()
+            await asyncio.gather(reader, *tasks, return_exceptions=True)
+
+
+def parse_cursor(raw: str) -> int | None:
+    return int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= 18 else None
+
+
+@router.websocket("/api/v1/widget/ws")
+async def widget_socket(websocket: WebSocket) -> None:
+    key = websocket.query_params.get("key", "")
+    after = parse_cursor(websocket.query_params.get("after", "0") or "0")
+    await websocket.accept()
+    problem = "invalid_key" if not KEY_RE.fullmatch(key) else "invalid_after" if after is None else None
+    if problem:  # accepted first, so that the browser gets the reason (a refused handshake carries none)
+        await websocket.send_text(json.dumps(Refused(problem).frame(), ensure_ascii=False))
+        await websocket.close(CLOSE_INVALID, f"{problem}: {ERRORS[problem]}")
+        return
+    assert after is not None
+    session = WidgetSession(websocket, key, after)
+    try:
+        await session.run()
+    finally:
+        if websocket.application_state == WebSocketState.CONNECTED:
+            with contextlib.suppress(Exception):
+                await websocket.close()
+
+
+# --- the script and the demo page -------------------------------------------------------------------------------
+
+@dataclass
+class Asset:
+    body: bytes
+    gzipped: bytes
+    etag: str
+    mtime: float
+
+
+_assets: dict[str, Asset] = {}
+
+
+def load_asset(name: str) -> Asset:
+    """A static file with its gzip form and ETag, re-read when it changes on disk."""
+    path = STATIC / name
+    mtime = path.stat().st_mtime
+    asset = _assets.get(name)
+    if asset is None or asset.mtime != mtime:
+        body = path.read_bytes()
+        asset = Asset(body, gzip.compress(body, 9, mtime=0), '"' + hashlib.sha256(body).hexdigest()[:20] + '"', mtime)
+        _assets[name] = asset
+    return asset
+
+
+def widget_version() -> str:
+    return load_asset("widget.js").etag.strip('"')
+
+
+def _serve(request: Request, name: str, media_type: str, headers: dict[str, str]) -> Response:
+    asset = load_asset(name)
+    headers = {"ETag": asset.etag, "Vary": "Accept-Encoding", **headers}
+    if asset.etag in [t.strip() for t in request.headers.get("if-none-match", "").split(",")]:
+        return Response(status_code=304, headers=headers)
+    if "gzip" in request.headers.get("accept-encoding", ""):
+        return Response(asset.gzipped, media_type=media_type, headers={**headers, "Content-Encoding": "gzip"})
+    return Response(asset.body, media_type=media_type, headers=headers)
+
+
+@router.get("/widget.js", include_in_schema=False)
+def widget_script(request: Request, v: str = "") -> Response:
+    """The widget. `?v=<version>` (the ETag) may be cached for a year; without it, revalidated every 5 minutes."""
+    fresh = v and v == widget_version()
+    cache = "public, max-age=31536000, immutable" if fresh else "public, max-age=300"
+    return _serve(request, "widget.js", "text/javascript; charset=utf-8",
+                  {"Cache-Control": cache, "Cross-Origin-Resource-Policy": "cross-origin",
+                   "X-Content-Type-Options": "nosniff"})
+
+
+DEMO_CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+            "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
+
+
+@pages.get("/", response_class=HTMLResponse)
+def demo_page(request: Request) -> Response:
+    """A demo portal page of a province, embedding the widget with the one script tag."""
+    return _serve(request, "demo.html", "text/html; charset=utf-8",
+                  {"Cache-Control": "no-cache", "Content-Security-Policy": DEMO_CSP,
+                   "X-Content-Type-Options": "nosniff", "Referrer-Policy": "same-origin"})
