@@ -30,6 +30,7 @@ from api.routes import (
     health,
     procedures,
     search,
+    staff_directory,
     staff_users,
     widget,
 )
@@ -90,6 +91,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(module.router)
     app.include_router(widget.pages)  # the demo portal page at "/"
     app.include_router(telegram.router)  # POST /telegram/webhook (404 unless in webhook mode)
+    app.include_router(staff_directory.router)  # GET /api/v1/staff/officers
     console.install(app)
 
     @app.middleware("http")

@@ -75,14 +75,25 @@ def postgres_url() -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def stack() -> Iterator[Any]:
-    """The real stack (rasa, actions, app), started once per test session for every test that asks for it."""
+def telegram_api() -> Iterator[Any]:
+    """The local fake Telegram Bot API server the shared stack's Telegram channel talks to."""
+    from tests.utils.fake_telegram import FakeTelegram
+
+    with FakeTelegram() as fake:
+        yield fake
+
+
+@pytest.fixture(scope="session")
+def stack(telegram_api: Any) -> Iterator[Any]:
+    """The real stack (rasa, actions, app), started once per test session for every test that asks for it.
+    Its app always runs the Telegram channel, polling the fake Bot API server (`telegram_api`)."""
     from tests.utils.stack import ROOT, StackFailed, running_stack
 
     if not (ROOT / ".venv-rasa" / "bin" / "rasa").exists():
         pytest.skip("run scripts/setup.sh first")
+    telegram_env = {"TELEGRAM_BOT_TOKEN": telegram_api.token, "TELEGRAM_API_BASE_URL": telegram_api.base_url}
     try:
-        with running_stack() as running:
+        with running_stack(extra_env=telegram_env) as running:
             yield running
     except StackFailed as error:
         pytest.fail(str(error))

@@ -10,11 +10,25 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import Response
 from fastapi.staticfiles import StaticFiles
 
-from api.console import auth_pages
+from api.console import (
+    auth_pages,
+    conversation_pages,
+    history_pages,
+    kb_pages,
+    live,
+    queue_pages,
+    quick_replies,
+)
 from api.console.web import HERE, ConsoleForbidden, LoginRequired, login_redirect, render
 
 router = APIRouter(prefix="/console", include_in_schema=False)
 router.include_router(auth_pages.router)
+router.include_router(queue_pages.router)
+router.include_router(conversation_pages.router)
+router.include_router(live.router)
+router.include_router(kb_pages.router)
+router.include_router(history_pages.router)
+router.include_router(quick_replies.router)
 
 
 def install(app: FastAPI) -> None:

@@ -44,3 +44,65 @@
   });
   document.addEventListener("DOMContentLoaded", connect);
 })();
+
+// --- Officers' pages (conversation_pages, quick_replies): Enter sends the reply, Shift+Enter makes a new line;
+// [data-insert-from] buttons put a quick reply or a knowledge-base answer into the reply box; the transcript stays
+// scrolled to the bottom when new messages arrive (unless the officer scrolled up); form[data-confirm] asks first.
+(function () {
+  "use strict";
+  function nearBottom(box) { return box.scrollHeight - box.scrollTop - box.clientHeight < 80; }
+  function toBottom() {
+    var box = document.getElementById("messages");
+    if (box) box.scrollTop = box.scrollHeight;
+  }
+
+  document.addEventListener("keydown", function (event) {
+    var box = event.target;
+    if (!box.matches || !box.matches("textarea[data-enter-submits]")) return;
+    if (event.key !== "Enter" || event.shiftKey || event.isComposing || event.keyCode === 229) return;
+    event.preventDefault();  // Vietnamese input methods compose with Enter: isComposing/229 are left alone above
+    if (box.value.trim() && box.form) box.form.requestSubmit();
+  });
+
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest && event.target.closest("[data-insert-from]");
+    if (!button) return;
+    var source = document.querySelector(button.getAttribute("data-insert-from"));
+    var reply = document.getElementById("reply-text");
+    if (!reply) { window.consoleToast("Bạn cần nhận cuộc trò chuyện trước khi chèn nội dung trả lời.", true); return; }
+    if (!source) return;
+    var text = source.textContent.trim();
+    var start = reply.selectionStart, end = reply.selectionEnd, value = reply.value;
+    var before = value.slice(0, start), after = value.slice(end);
+    var glue = before && !/\n$/.test(before) ? "\n" : "";
+    reply.value = before + glue + text + after;
+    var caret = (before + glue + text).length;
+    reply.focus();
+    reply.setSelectionRange(caret, caret);
+    reply.dispatchEvent(new Event("input", { bubbles: true }));
+    var status = document.getElementById("live-status");
+    if (status) status.textContent = "Đã chèn vào ô trả lời";
+  });
+
+  document.addEventListener("submit", function (event) {
+    var question = event.target.getAttribute && event.target.getAttribute("data-confirm");
+    if (question && !window.confirm(question)) event.preventDefault();
+  }, true);
+
+  var stick = true, sent = false;
+  document.addEventListener("htmx:afterRequest", function (event) {
+    if (event.detail.elt && event.detail.elt.id === "reply-form" && event.detail.successful) sent = true;
+  });
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var box = document.getElementById("messages");
+    if (box && event.detail.target === box) { stick = sent || nearBottom(box); sent = false; }
+  });
+  document.addEventListener("htmx:afterSwap", function (event) {
+    if (stick && event.detail.target && event.detail.target.id === "messages") toBottom();
+  });
+  document.addEventListener("DOMContentLoaded", function () {
+    toBottom();
+    var hash = window.location.hash && document.querySelector(window.location.hash);
+    if (hash && hash.classList.contains("msg")) hash.scrollIntoView({ block: "center" });
+  });
+})();
