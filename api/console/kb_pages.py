@@ -1,0 +1,120 @@
+"""Knowledge-base consult (/console/kb): search exactly as the bot does (the app's search service, same thresholds),
+see its decision (answer / clarify / none) with scores and the reply the citizen would get, read a procedure's
+formatted answer per aspect and the whole record.
+
+The same search and answers feed the conversation page's "Chèn câu trả lời từ CSDL" (/console/kb/pick…).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import Response
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from api import kb_store
+from api.console import officer_pages  # noqa: F401  (template filters and labels)
+from api.console.web import ConsoleUser, render
+from api.core.errors import AppError
+from api.db.models import FaqRow, ProcedureRow
+from api.deps import SessionDep
+from api.routes.search import SearchOut, run_search
+from knowledge_base import answers
+from knowledge_base.records import Procedure
+
+router = APIRouter(prefix="/kb")
+ASPECT_CHOICES = [("", "Tổng quan"), *answers.ASPECT_LABELS.items()]
+DECISIONS = {
+    "answer": "Trợ lý ảo trả lời ngay bằng thủ tục đứng đầu.",
+    "clarify": "Trợ lý ảo hỏi lại người dân muốn hỏi thủ tục nào (các nút bấm bên dưới).",
+    "none": "Trợ lý ảo báo chưa tìm thấy, mời gặp cán bộ và ghi câu hỏi vào danh sách chưa trả lời.",
+}
+QUERY_MAX = 2000
+
+
+def published_procedure(db: Session, procedure_id: str) -> Procedure:
+    """A published, not archived procedure with its published FAQs; 404 in Vietnamese otherwise."""
+    row = db.get(ProcedureRow, procedure_id[:120])
+    if row is None or row.published is None or row.archived:
+        raise AppError(404, "not_found", f"Không có thủ tục mã '{procedure_id[:120]}' đang được công bố.")
+    faqs = [f.published for f in db.scalars(select(FaqRow).where(
+        FaqRow.procedure_id == row.id, FaqRow.published.is_not(None), FaqRow.archived.is_(False)).order_by(FaqRow.id))]
+    return Procedure.model_validate({**row.published, "faqs": faqs})
+
+
+def clean_aspect(aspect: str | None) -> str | None:
+    return aspect if aspect in answers.ASPECTS else None
+
+
+def bot_reply(db: Session, found: SearchOut) -> answers.Message:
+    """What the bot says to this question asked first in a conversation (as actions/answering.py decides)."""
+    top = [r.procedure_id for r in found.results]
+    if found.decision == "answer":
+        return answers.answer(published_procedure(db, top[0]), found.aspect)
+    if found.decision == "clarify":
+        titles = {r.procedure_id: r.title for r in found.results}
+        return answers.clarify([(pid, titles[pid]) for pid in top[:3]])
+    return answers.nothing_found()
+
+
+def _search(request: Request, db: Session, q: str) -> dict[str, Any]:
+    """Search context for the templates; a refusal (empty question, index still building) becomes `error`."""
+    q = q.strip()[:QUERY_MAX]
+    if not q:
+        return {"q": q}
+    try:
+        found = run_search(request, q, 5)
+        return {"q": q, "found": found, "reply": bot_reply(db, found), "explain": DECISIONS[found.decision]}
+    except AppError as error:
+        return {"q": q, "error": error.message}
+
+
+@router.get("")
+def kb_page(request: Request, db: SessionDep, me: ConsoleUser, q: str = Query("", max_length=QUERY_MAX)) -> Response:
+    context = _search(request, db, q)
+    if not q.strip():
+        by_field: dict[str, list[Procedure]] = {}
+        for procedure in kb_store.published_procedures(db):
+            by_field.setdefault(procedure.field, []).append(procedure)
+        context["by_field"] = sorted(by_field.items())
+    return render(request, "kb/search.html", context)
+
+
+@router.get("/procedures/{procedure_id}")
+def procedure_page(procedure_id: str, request: Request, db: SessionDep, me: ConsoleUser,
+                   aspect: str | None = None) -> Response:
+    try:
+        procedure = published_procedure(db, procedure_id)
+    except AppError as error:
+        return render(request, "error.html", {"message": error.message}, status_code=error.status)
+    aspect = clean_aspect(aspect)
+    today = dt.date.today()
+    return render(request, "kb/procedure.html", {
+        "p": procedure, "aspect": aspect or "", "aspects": ASPECT_CHOICES,
+        "message": answers.answer(procedure, aspect, today), "today": today,
+        "fees_now": procedure.fees_in_force(today), "money": answers.money,
+    })
+
+
+@router.get("/pick")
+def pick_results(request: Request, db: SessionDep, me: ConsoleUser,
+                 q: str = Query("", max_length=QUERY_MAX)) -> Response:
+    """Results for the conversation page's "insert from the knowledge base" panel."""
+    return render(request, "kb/_pick_results.html", {**_search(request, db, q), "aspects": ASPECT_CHOICES})
+
+
+@router.get("/pick/answer")
+def pick_answer(request: Request, db: SessionDep, me: ConsoleUser, procedure_id: str = Query(..., max_length=160),
+                aspect: str | None = None) -> Response:
+    """A procedure's citizen-facing answer, ready to insert into the reply box for editing."""
+    try:
+        procedure = published_procedure(db, procedure_id)
+    except AppError as error:
+        return render(request, "kb/_pick_answer.html", {"error": error.message}, status_code=200)
+    aspect = clean_aspect(aspect)
+    return render(request, "kb/_pick_answer.html", {
+        "p": procedure, "aspect": aspect, "label": answers.ASPECT_LABELS.get(aspect or "", "Tổng quan"),
+        "message": answers.answer(procedure, aspect)})
