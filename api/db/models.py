@@ -172,6 +172,12 @@ class UnansweredQuestion(Base):
     score: Mapped[float | None]
     resolved: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    # what an admin did with it: "faq" (an FAQ was written from it) or "dismissed"; None while open, or when it
+    # was only marked resolved (REST API)
+    outcome: Mapped[str | None] = mapped_column(String(16))
+    faq_id: Mapped[str | None] = mapped_column(String(160))
+    handled_by: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id", ondelete="SET NULL"))
+    handled_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class HandoffStatus(str, enum.Enum):
