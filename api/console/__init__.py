@@ -19,14 +19,18 @@ from api.console import (
     queue_pages,
     quick_replies,
 )
+from api.console.admin_audit_pages import router as admin_audit_router
 from api.console.admin_kb_pages import router as admin_kb_router
 from api.console.admin_unanswered_pages import router as admin_unanswered_router
+from api.console.admin_users_pages import router as admin_users_router
 from api.console.web import HERE, ConsoleForbidden, LoginRequired, login_redirect, render
 
 router = APIRouter(prefix="/console", include_in_schema=False)
 router.include_router(auth_pages.router)
 router.include_router(admin_kb_router)
 router.include_router(admin_unanswered_router)
+router.include_router(admin_users_router)
+router.include_router(admin_audit_router)
 router.include_router(queue_pages.router)
 router.include_router(conversation_pages.router)
 router.include_router(live.router)
