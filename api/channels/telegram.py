@@ -283,9 +283,9 @@ class TelegramChannel:
                 self._status = (False, "invalid token")
                 log.error("telegram: the bot token was refused; the channel is off")
                 return
-            except TelegramError as error:
-                self._status = (False, f"unreachable: {error.__class__.__name__}; retrying")
-                log.warning("telegram: Bot API unreachable, retrying", extra={"error": str(error), "in_s": delay})
+            except Exception as error:  # noqa: BLE001 - Telegram down or refusing: keep trying, say why
+                self._status = (False, f"not connected: {_describe(error)}; retrying")
+                log.warning("telegram: could not start, retrying", extra={"error": _describe(error), "in_s": delay})
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, RETRY_MAX_SECONDS)
 
@@ -302,10 +302,12 @@ class TelegramChannel:
             detail = f"webhook as @{self.app.bot.username}"
         else:
             assert self.app.updater is not None
-            await self.app.updater.start_polling(timeout=POLL_TIMEOUT, allowed_updates=allowed,
-                                                 bootstrap_retries=3, error_callback=self._polling_error)
+            if not self.app.updater.running:  # (a retry after a later step failed)
+                await self.app.updater.start_polling(timeout=POLL_TIMEOUT, allowed_updates=allowed,
+                                                     bootstrap_retries=3, error_callback=self._polling_error)
             detail = f"polling as @{self.app.bot.username}"
-        await self.app.start()
+        if not self.app.running:
+            await self.app.start()
         self._pusher = asyncio.create_task(self._push_loop(), name="telegram-pusher")
         self._status = (True, detail)
         log.info("telegram channel started", extra={"mode": self.settings.telegram_mode,
@@ -662,6 +664,6 @@ async def telegram_webhook(request: Request) -> dict[str, bool]:
         if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
             raise ValueError("not an update")
         await channel.feed(data)
-    except (ValueError, TypeError, KeyError) as error:
+    except (ValueError, TypeError, KeyError, AttributeError) as error:
         raise AppError(400, "invalid_update", "Yêu cầu không hợp lệ.") from error
     return {"ok": True}

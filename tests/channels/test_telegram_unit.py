@@ -382,3 +382,25 @@ def test_unpushed_messages_are_sent_after_a_restart_and_not_again(migrated: None
     for _client in run_bot(tg):  # a second start does not send it again
         time.sleep(1.0)
     assert len(tg.sent(chat)) == 1
+
+
+# --- start-up --------------------------------------------------------------------------------------------------
+
+def test_telegram_down_at_start_does_not_stop_the_app_and_it_connects_later(migrated: None,
+                                                                           tg: FakeTelegram) -> None:
+    tg.fail_next("getMe", 502, "Bad Gateway", count=2)
+    app = create_app(settings_for(tg))
+    with TestClient(app, base_url="https://testserver") as client:
+        assert client.get("/healthz").status_code == 200  # served while Telegram is unreachable
+        tg.wait_polling(timeout=20)  # retried after 1 s and 2 s
+        assert len(tg.calls_of("getMe", ok=False)) == 2
+        tg.wait_for(lambda: client.get("/readyz").json()["checks"]["telegram"]["ok"], what="telegram ready")
+
+
+def test_a_refused_token_turns_the_channel_off(migrated: None, tg: FakeTelegram) -> None:
+    app = create_app(Settings(telegram_bot_token="42:not-the-token", telegram_api_base_url=tg.base_url))
+    with TestClient(app, base_url="https://testserver") as client:
+        tg.wait_for(lambda: client.get("/readyz").json()["checks"]["telegram"]["detail"] == "invalid token",
+                    what="the refusal")
+        assert client.get("/readyz").json()["checks"]["telegram"]["ok"] is False
+    assert tg.calls == []  # the fake records calls with its own token only
