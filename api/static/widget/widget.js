@@ -29,7 +29,7 @@
   var HANDOFF = { title: "Gặp cán bộ", payload: "/request_human" };
   var SUGGESTIONS = ["Làm hộ chiếu cần giấy tờ gì?", "Đăng ký khai sinh cho con", "Cấp lại căn cước bị mất"];
   var MODES = {
-    bot: "Trả lời tự động · hỗ trợ 24/7",
+    bot: "Trợ lý ảo · trả lời tự động",
     waiting: "Đang chờ cán bộ tiếp nhận",
     assigned: "Cán bộ đang hỗ trợ bạn"
   };
@@ -164,7 +164,7 @@
     ".tlhc-msg{max-width:86%;padding:8px 12px;border-radius:18px 18px 18px 6px;background:#fff;color:#1c1e21;white-space:pre-wrap;overflow-wrap:anywhere;box-shadow:0 1px 1px rgba(0,0,0,.06)}",
     ".tlhc-me .tlhc-msg{background:var(--c);color:var(--on);border-radius:18px 18px 6px 18px}",
     ".tlhc-officer .tlhc-msg{background:#e6f4ea;border:1px solid #a8d5b5}",
-    ".tlhc-link{color:#0b57d0;text-decoration:underline;word-break:break-all}",
+    ".tlhc-link{color:#0b57d0;text-decoration:underline}",
     ".tlhc-me .tlhc-link{color:inherit}",
     ".tlhc-time{font-size:11.5px;color:#5f6368;margin:2px 8px 0}",
     ".tlhc-pending .tlhc-msg{opacity:.75}",
@@ -193,6 +193,7 @@
     ".tlhc-input{flex:1;min-width:0;min-height:44px;max-height:132px;resize:none;padding:10px 14px;border:1.5px solid #8a9099;border-radius:22px;background:#fff;color:#1c1e21;font:inherit;font-size:16px;line-height:1.4}",
     ".tlhc-input::placeholder{color:#5f6368}",
     ".tlhc-input:focus{border-color:var(--accent)}",
+    ".tlhc-root .tlhc-input:focus-visible{outline:2px solid var(--accent);outline-offset:1px;box-shadow:none}",
     ".tlhc-send{height:44px;padding:0 14px;border:0;border-radius:22px;background:var(--c);color:var(--on);font-weight:700;display:flex;align-items:center;gap:6px;flex:none}",
     ".tlhc-count{font-size:12px;color:#5f6368;text-align:right;padding:0 14px 6px;background:#fff}",
     ".tlhc-count[hidden]{display:none}",
@@ -451,7 +452,7 @@
     if (!row) return;
     row.className = "tlhc-row tlhc-me " + (failure ? "tlhc-failed" : "tlhc-pending");
     var note = row.querySelector(".tlhc-time");
-    note.textContent = failure || (ws && ws.readyState === 1 ? "Đang gửi…" : "Chờ kết nối để gửi…");
+    note.textContent = failure || (live ? "Đang gửi…" : "Chờ kết nối để gửi…");
     var old = row.querySelector(".tlhc-retry");
     if (old) old.remove();
     if (retry) {
@@ -485,8 +486,9 @@
   function setStatus() {
     var online = ws && ws.readyState === 1 && live;
     status.classList.toggle("tlhc-off", !online);
-    statusText.textContent = online ? MODES[mode] : connectedOnce ? "Mất kết nối" : "Đang kết nối…";
-    banner.hidden = online || !connectedOnce;
+    var lost = connectedOnce || attempt > 0;
+    statusText.textContent = online ? MODES[mode] : lost ? "Mất kết nối" : "Đang kết nối…";
+    banner.hidden = online || !lost;
     banner.textContent = "Đang kết nối lại… Tin nhắn của bạn sẽ được gửi khi có mạng.";
     for (var id in pendingEls) {
       if (pendingEls[id].className.indexOf("tlhc-failed") < 0) pendingState(id, "");
@@ -602,8 +604,8 @@
         resetLog();
         attempt = 0;
       }
-      setStatus();
       scheduleRetry();
+      setStatus();
     };
   }
   function drop(sock) {  // a silent connection: give up on it and reconnect
@@ -613,8 +615,8 @@
       ws = null;
       live = false;
       showTyping(false);
-      setStatus();
       scheduleRetry();
+      setStatus();
     }
   }
   function scheduleRetry() {
