@@ -204,8 +204,9 @@
   ].join("\n");
 
   // --- the UI -------------------------------------------------------------------------------------------------------
-  var host = el("div");
+  var host = el("tlhc-widget");  // an element of its own: the page's `div {…}` rules do not reach it
   host.id = "tlhc-widget";
+  host.setAttribute("style", "all:initial!important");
   var shadow = host.attachShadow ? host.attachShadow({ mode: "open" }) : host;
   var rootEl = el("div", "tlhc-root" + (LEFT ? " tlhc-left" : ""));
   try {
