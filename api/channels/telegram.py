@@ -30,6 +30,7 @@ from typing import Any, TypeVar
 
 from fastapi import APIRouter, Request
 from sqlalchemy import func, or_, select
+from sqlalchemy.orm import aliased
 from telegram import (
     BotCommand,
     InlineKeyboardButton,
@@ -215,6 +216,12 @@ class _HideToken(logging.Filter):
             return False  # one line per Bot API call (every long poll): noise
         record.msg, record.args = text.replace(self.token, "<token>"), None
         return True
+
+
+def _unpushed(message: Any) -> list[Any]:
+    """Conditions of a message still to push (on `Message` or an alias of it)."""
+    return [message.pushed_at.is_(None), message.author.in_((MessageAuthor.officer, MessageAuthor.system)),
+            message.created_at >= utcnow() - PUSH_WINDOW]
 
 
 class _Transient(Exception):
@@ -606,9 +613,7 @@ class TelegramChannel:
             top = db.scalar(select(func.max(Message.id))) or 0
             query = (select(Message.id, Conversation.user_id)
                      .join(Conversation, Conversation.id == Message.conversation_id)
-                     .where(Conversation.channel == CHANNEL, Message.pushed_at.is_(None),
-                            Message.author.in_((MessageAuthor.officer, MessageAuthor.system)),
-                            Message.created_at >= utcnow() - PUSH_WINDOW))
+                     .where(Conversation.channel == CHANNEL, *_unpushed(Message)))
             if after is not None:
                 query = query.where(or_(Message.id > after, Message.id.in_(retry_ids)))
             rows = db.execute(query.order_by(Message.id).limit(PUSH_BATCH)).all()
@@ -617,13 +622,16 @@ class TelegramChannel:
     def _push_one(self, message_id: int, loop: asyncio.AbstractEventLoop) -> str:
         """In a worker thread: lock the row, send it on the event loop, mark it pushed; one transaction."""
         with session_scope() as db:
+            earlier = aliased(Message)
+            before = (select(earlier.id).where(earlier.conversation_id == Message.conversation_id,
+                                               earlier.id < Message.id, *_unpushed(earlier)))
             row = db.execute(select(Message, Conversation.user_id, StaffUser.full_name)
                              .join(Conversation, Conversation.id == Message.conversation_id)
                              .outerjoin(StaffUser, StaffUser.id == Message.staff_id)
-                             .where(Message.id == message_id, Message.pushed_at.is_(None))
+                             .where(Message.id == message_id, Message.pushed_at.is_(None), ~before.exists())
                              .with_for_update(skip_locked=True, of=Message)).first()
-            if row is None:
-                return "taken"  # pushed (or being pushed) by another replica
+            if row is None:  # pushed or being pushed by another replica, or an earlier one must go first
+                return "taken"
             message, user_id, officer_name = row
             chat_id = int(user_id)
             future = asyncio.run_coroutine_threadsafe(

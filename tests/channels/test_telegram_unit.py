@@ -7,24 +7,29 @@ RasaClient.send.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import random
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import select
+from sqlalchemy import create_engine, select
+from sqlalchemy.orm import Session, sessionmaker
 
 from api import events
 from api.channels import telegram
 from api.core.config import Settings
 from api.db.base import session_scope
+from api.db.migrate import upgrade
 from api.db.models import Conversation, ConversationMode, Message, MessageAuthor, Role, StaffUser
 from api.gateway import BOT_UNAVAILABLE
 from api.handoff import RATING_BUTTONS, RATING_REQUEST
 from api.main import create_app
+from api.rasa_client import RasaClient
 from tests.utils.fake_telegram import FakeTelegram, utf16_len
 
 LONG_PAYLOAD = '/choose_option{"procedure_id": "cap-giay-chung-nhan-quyen-su-dung-dat-lan-dau-ho-gia-dinh-ca-nhan"}'
@@ -404,3 +409,53 @@ def test_a_refused_token_turns_the_channel_off(migrated: None, tg: FakeTelegram)
                     what="the refusal")
         assert client.get("/readyz").json()["checks"]["telegram"]["ok"] is False
     assert tg.calls == []  # the fake records calls with its own token only
+
+
+def test_two_replicas_on_postgres_push_each_message_once_and_in_order(postgres_url: str, tg: FakeTelegram,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    upgrade(postgres_url)
+    engine = create_engine(postgres_url)
+    factory = sessionmaker(bind=engine, expire_on_commit=False)
+
+    @contextmanager
+    def pg_session() -> Iterator[Session]:
+        session = factory()
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            session.close()
+
+    monkeypatch.setattr(telegram, "session_scope", pg_session)
+    chats = [new_chat(), new_chat()]
+    with pg_session() as db:
+        for chat in chats:
+            tg.open_chat(chat)
+            conversation = Conversation(channel="telegram", user_id=str(chat), mode=ConversationMode.assigned)
+            db.add(conversation)
+            db.flush()
+            db.add_all(Message(conversation_id=conversation.id, author=MessageAuthor.system, text=f"tin {n}")
+                       for n in range(5))
+    tg.slow("sendMessage", 0.1)
+
+    async def two_replicas() -> list[int]:
+        replicas = [telegram.TelegramChannel(settings_for(tg), RasaClient("http://127.0.0.1:1", 1)) for _ in "ab"]
+        for replica in replicas:
+            await replica.app.initialize()
+        try:
+            sent = await asyncio.gather(*(replica.push_pending() for replica in replicas))
+            sent += await asyncio.gather(*(replica.push_pending() for replica in replicas))  # what was "taken"
+            return sent
+        finally:
+            for replica in replicas:
+                await replica.stop()
+
+    assert sum(asyncio.run(two_replicas())) == 10
+    for chat in chats:
+        assert [m["text"] for m in tg.sent(chat)] == [f"tin {n}" for n in range(5)]
+    with pg_session() as db:
+        assert db.scalar(select(Message.id).where(Message.pushed_at.is_(None))) is None
+    engine.dispose()

@@ -82,6 +82,7 @@ class FakeTelegram:
         self._callback_queries: dict[str, bool] = {}  # id → answered
         self._blocked: set[int] = set()
         self._failures: dict[str, list[ApiError]] = {}
+        self._delays: dict[str, float] = {}
         self._poll_generation = 0
         self._polls_waiting = 0  # getUpdates requests being held open now
         self._closing = False
@@ -179,6 +180,11 @@ class FakeTelegram:
             self._failures.setdefault(method.lower(), []).extend(
                 ApiError(code, description, parameters) for _ in range(count))
 
+    def slow(self, method: str, seconds: float) -> None:
+        """Every later call of `method` takes this long to answer (to make races visible)."""
+        with self._cond:
+            self._delays[method.lower()] = seconds
+
     # --- what a test checks --------------------------------------------------------------------------------
 
     def mark(self) -> int:
@@ -275,8 +281,10 @@ class FakeTelegram:
         if method != "getupdates":
             with self._cond:
                 failures = self._failures.get(method)
+                delay = self._delays.get(method, 0.0)
                 if failures:
                     raise failures.pop(0)
+            time.sleep(delay)
         handler = getattr(self, f"_api_{method}", None)
         if handler is None:
             raise ApiError(404, "Not Found: method not found")
