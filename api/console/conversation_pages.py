@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -24,7 +24,7 @@ from api.console import quick_replies
 from api.console.officer_pages import last_citizen_texts, pressed_titles, refused, transcript_out
 from api.console.web import ConsoleUser, render
 from api.core.errors import AppError
-from api.db.models import Conversation, Handoff, HandoffStatus, ProcedureRow, Role, StaffUser
+from api.db.models import Handoff, HandoffStatus, ProcedureRow, Role, StaffUser
 from api.deps import SessionDep
 from api.routes.handoffs import HandoffItem, handoff_id_of, items
 from api.routes.staff_directory import active_officers
@@ -69,13 +69,20 @@ def _load(db: Session, raw_id: str) -> tuple[Handoff, HandoffItem]:
     return handoff, items(db, [handoff])[0]
 
 
-def _panel(request: Request, db: Session, handoff: Handoff, item: HandoffItem, me: StaffUser,
-           headers: dict[str, str] | None = None) -> Response:
+def _status_context(db: Session, handoff: Handoff, item: HandoffItem, me: StaffUser) -> dict[str, Any]:
+    """The status line: the handoff, and the transfer and resolve controls when this staff member may use them."""
     rights = access(handoff, me)
     officers = active_officers(db, exclude=handoff.officer_id) if rights.can_transfer else []
+    return {"item": item, "access": rights, "officers": officers}
+
+
+def _panel(request: Request, db: Session, handoff: Handoff, item: HandoffItem, me: StaffUser,
+           headers: dict[str, str] | None = None) -> Response:
+    """The reply panel: the claim button, the reply box with quick replies, or why this officer cannot reply."""
+    rights = access(handoff, me)
     replies = quick_replies.all_replies(db) if rights.can_reply else []
-    return render(request, "officer/_actions.html", {"item": item, "access": rights, "officers": officers,
-                                                      "quick_replies": replies}, headers=headers)
+    return render(request, "officer/_actions.html", {"item": item, "access": rights, "quick_replies": replies},
+                  headers=headers)
 
 
 @router.get("/{handoff_id}")
@@ -85,27 +92,25 @@ def conversation_page(handoff_id: str, request: Request, db: SessionDep, me: Con
     except AppError as error:
         return refused(request, db, error)
     messages, has_older = transcript_out(db, handoff.conversation_id)
-    conversation = db.get(Conversation, handoff.conversation_id)
-    rights = access(handoff, me)
+    status = _status_context(db, handoff, item, me)
     staff.record(db, me.id, "handoff.view", f"handoff:{handoff.id}")  # who read a citizen's conversation
     return render(request, "officer/conversation.html", {
-        "item": item, "conversation": conversation, "messages": messages, "has_older": has_older,
-        "last_id": messages[-1].id if messages else 0, "access": rights,
-        "pressed": pressed_titles(db, handoff.conversation_id, messages),
-        "officers": active_officers(db, exclude=handoff.officer_id) if rights.can_transfer else [],
-        "candidates": candidates(db, handoff), "quick_replies": quick_replies.all_replies(db),
+        **status, "messages": messages, "has_older": has_older, "last_id": messages[-1].id if messages else 0,
+        "pressed": pressed_titles(db, handoff.conversation_id, messages), "candidates": candidates(db, handoff),
+        "quick_replies": quick_replies.all_replies(db) if status["access"].can_reply else [],
         "last_text": last_citizen_texts(db, [handoff.conversation_id]).get(handoff.conversation_id),
     })
 
 
 @router.get("/{handoff_id}/messages")
-def new_messages(handoff_id: str, request: Request, db: SessionDep, me: ConsoleUser, after: int = 0) -> Response:
+def new_messages(handoff_id: str, request: Request, db: SessionDep, me: ConsoleUser,
+                 after: int = Query(0, ge=0, le=2**31 - 1)) -> Response:
     """Messages after `after` (appended by the page), and the new cursor (swapped out of band)."""
     try:
         handoff, _ = _load(db, handoff_id)
     except AppError as error:
         return refused(request, db, error)
-    messages, _ = transcript_out(db, handoff.conversation_id, after=max(after, 0))
+    messages, _ = transcript_out(db, handoff.conversation_id, after=after)
     last_id = messages[-1].id if messages else after
     return render(request, "officer/_new_messages.html", {
         "messages": messages, "last_id": last_id, "pressed": pressed_titles(db, handoff.conversation_id, messages)})
@@ -117,8 +122,7 @@ def status_line(handoff_id: str, request: Request, db: SessionDep, me: ConsoleUs
         handoff, item = _load(db, handoff_id)
     except AppError as error:
         return refused(request, db, error)
-    conversation = db.get(Conversation, handoff.conversation_id)
-    return render(request, "officer/_status.html", {"item": item, "conversation": conversation})
+    return render(request, "officer/_status.html", _status_context(db, handoff, item, me))
 
 
 @router.get("/{handoff_id}/actions")

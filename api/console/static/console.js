@@ -81,7 +81,11 @@
     reply.setSelectionRange(caret, caret);
     reply.dispatchEvent(new Event("input", { bubbles: true }));
     var status = document.getElementById("live-status");
-    if (status) status.textContent = "Đã chèn vào ô trả lời";
+    if (status) {  // announced to screen readers, then back to the connection state
+      var previous = status.textContent;
+      status.textContent = "Đã chèn vào ô trả lời";
+      setTimeout(function () { if (status.textContent === "Đã chèn vào ô trả lời") status.textContent = previous; }, 3000);
+    }
   });
 
   document.addEventListener("submit", function (event) {
@@ -102,7 +106,8 @@
   });
   document.addEventListener("DOMContentLoaded", function () {
     toBottom();
-    var hash = window.location.hash && document.querySelector(window.location.hash);
-    if (hash && hash.classList.contains("msg")) hash.scrollIntoView({ block: "center" });
+    var box = document.getElementById("messages");
+    var shown = box && window.location.hash && box.querySelector(window.location.hash.replace(/[^#\w-]/g, ""));
+    if (shown) box.scrollTop = shown.offsetTop - box.offsetTop - box.clientHeight / 3;  // a message found in history
   });
 })();
