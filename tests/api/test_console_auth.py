@@ -40,7 +40,7 @@ def test_login_sets_the_cookies_and_never_redirects_off_site(client: TestClient)
     assert response.status_code == 303
     assert response.headers["location"] == "/console"
     assert SESSION_COOKIE in response.cookies and CSRF_COOKIE in response.cookies
-    cookie = [h for h in response.headers.get_list("set-cookie") if h.startswith(SESSION_COOKIE)][0].lower()
+    cookie = next(h for h in response.headers.get_list("set-cookie") if h.startswith(SESSION_COOKIE)).lower()
     assert "httponly" in cookie and "samesite=strict" in cookie
 
 

@@ -35,7 +35,7 @@ def recorder() -> Recorder:
     events.install(previous)
 
 
-def _conversation(db) -> Conversation:  # noqa: ANN001
+def _conversation(db) -> Conversation:
     conversation = Conversation(channel="web", user_id=uuid.uuid4().hex, mode=ConversationMode.bot)
     db.add(conversation)
     db.commit()
