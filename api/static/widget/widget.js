@@ -134,7 +134,7 @@
     ":host{all:initial}",
     ".tlhc-root{--c:" + COLOR + ";--on:" + ON_COLOR + ";--accent:" + ACCENT + ";font:15px/1.45 system-ui,-apple-system,'Segoe UI',Roboto,'Helvetica Neue',Arial,sans-serif;color:#1c1e21;-webkit-text-size-adjust:100%}",
     ".tlhc-root *,.tlhc-root *::before,.tlhc-root *::after{box-sizing:border-box}",
-    ".tlhc-root button{font:inherit;cursor:pointer;margin:0}",
+    ":where(.tlhc-root) button{font:inherit;cursor:pointer;margin:0}",
     ".tlhc-root :focus-visible{outline:3px solid #111;outline-offset:2px;box-shadow:0 0 0 2px #fff}",
     ".tlhc-head :focus-visible,.tlhc-bubble:focus-visible{outline-color:#fff;box-shadow:0 0 0 2px #111,0 0 0 7px #111}",
     ".tlhc-sr{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}",
@@ -308,6 +308,10 @@
   function toBottom() {
     scroller.scrollTop = scroller.scrollHeight;
   }
+  // Stay at the latest message when the list's box changes (keyboard, banner, the quick-action row).
+  var pinned = true;
+  scroller.addEventListener("scroll", function () { pinned = nearBottom(); });
+  if (W.ResizeObserver) new W.ResizeObserver(function () { if (pinned) toBottom(); }).observe(scroller);
   function hideOldButtons() {
     var groups = list.querySelectorAll(".tlhc-qr,.tlhc-stars");
     for (var i = 0; i < groups.length; i++) groups[i].hidden = true;
