@@ -61,12 +61,13 @@ def describe_detail(detail: dict[str, Any] | None) -> str:
 
 
 @router.get("")
-def audit_page(request: Request, db: SessionDep, _: ConsoleAdmin, actor: int | None = None, action: str = "",
+def audit_page(request: Request, db: SessionDep, _: ConsoleAdmin, actor: str = "", action: str = "",
                before: int | None = None) -> Response:
+    actor_id = int(actor) if actor.isdigit() else None  # "" = everyone (the form's first option)
     users = {u.id: u for u in db.scalars(select(StaffUser).order_by(StaffUser.username))}
     query = select(AuditEvent).order_by(AuditEvent.id.desc()).limit(PAGE + 1)
-    if actor:
-        query = query.where(AuditEvent.actor_id == actor)
+    if actor_id:
+        query = query.where(AuditEvent.actor_id == actor_id)
     if action:
         query = query.where(AuditEvent.action == action)
     if before:
@@ -79,4 +80,4 @@ def audit_page(request: Request, db: SessionDep, _: ConsoleAdmin, actor: int | N
              "detail": describe_detail(e.detail)} for e in events[:PAGE]]
     return render(request, "admin/audit.html", {
         "rows": rows, "users": list(users.values()), "actions": [(a, ACTION_LABELS.get(a, a)) for a in known],
-        "actor": actor, "action": action, "more": more})
+        "actor": actor_id, "action": action, "more": more})

@@ -7,6 +7,7 @@ form field it belongs to, and the submitted text is kept exactly as typed so tha
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -73,10 +74,24 @@ class FormResult:
 # --- content -> form ------------------------------------------------------------------------------------------
 
 
+def _plain_dates(value: Any) -> Any:
+    """Stored dates are ISO strings; as dates they are written 2026-12-31 rather than '2026-12-31'."""
+    if isinstance(value, dict):
+        return {k: _plain_dates(v) if k not in ("valid_from", "valid_until") else _as_date(v) for k, v in value.items()}
+    return [_plain_dates(v) for v in value] if isinstance(value, list) else value
+
+
+def _as_date(value: Any) -> Any:
+    try:
+        return dt.date.fromisoformat(value) if isinstance(value, str) else value
+    except ValueError:
+        return value
+
+
 def _yaml_block(items: list[Any]) -> str:
     if not items:
         return ""
-    return yaml.safe_dump(items, allow_unicode=True, sort_keys=False, width=100).rstrip() + "\n"
+    return yaml.safe_dump(_plain_dates(items), allow_unicode=True, sort_keys=False, width=4096).rstrip() + "\n"
 
 
 def procedure_values(content: dict[str, Any] | None) -> dict[str, str]:

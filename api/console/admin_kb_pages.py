@@ -12,6 +12,7 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, Any
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
@@ -265,10 +266,11 @@ def preview(request: Request, db: SessionDep, _: ConsoleAdmin, form: FormData) -
     """The citizen-facing answer composed from the form as it is now (nothing is saved)."""
     result = forms.procedure_from_form({**form, "id": "xem-truoc"})  # the id plays no part in the answer
     aspect = form.get("preview_aspect") or None
+    today = dt.datetime.now(ZoneInfo(request.app.state.settings.timezone)).date()  # the office's today
     try:
-        on = dt.date.fromisoformat(form.get("preview_on", "")) if form.get("preview_on") else dt.date.today()
+        on = dt.date.fromisoformat(form["preview_on"]) if form.get("preview_on") else today
     except ValueError:
-        on = dt.date.today()
+        on = today
     context: dict[str, Any] = {"errors": result.errors, "labels": forms.LABELS, "on": on}
     if result.ok and result.content is not None:
         procedure = Procedure.model_validate(result.content)

@@ -25,6 +25,7 @@ from knowledge_base.text import fold, normalize
 
 router = APIRouter(prefix="/admin/unanswered", dependencies=ADMIN_ONLY)
 
+CHANNELS = {"widget": "Trang web", "web": "Trang web", "telegram": "Telegram", "api": "API"}
 VIEWS = {"open": "Chưa xử lý", "faq": "Đã tạo câu hỏi thường gặp", "dismissed": "Đã bỏ qua", "all": "Tất cả"}
 OPEN_SCAN = 5000  # open questions grouped at most (newest first)
 PAGE = 100
@@ -73,7 +74,7 @@ def mark(db: Session, admin: StaffUser, row: Q, outcome: str | None, faq_id: str
 def _context(db: Session) -> dict[str, object]:
     titles = {r.id: working(r).get("title", r.id) for r in db.scalars(select(ProcedureRow))}
     names = dict(db.execute(select(StaffUser.id, StaffUser.full_name)).tuples().all())
-    return {"titles": titles, "names": names, "counts": counts(db), "views": VIEWS}
+    return {"titles": titles, "names": names, "counts": counts(db), "views": VIEWS, "channels": CHANNELS}
 
 
 @router.get("")
