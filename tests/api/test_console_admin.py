@@ -102,6 +102,16 @@ def test_every_admin_page_renders(client: TestClient, admin: str) -> None:
         assert "Quản trị" in response.text
 
 
+def test_unknown_records_get_an_error_page_not_json(client: TestClient, admin: str) -> None:
+    page = client.get("/console/admin/procedures/khong-co-thu-tuc-nay")
+    assert page.status_code == 404 and "<html" in page.text
+    assert "Không có thủ tục mã &#39;khong-co-thu-tuc-nay&#39;." in page.text
+    assert client.get("/console/admin/faqs/khong-co/rollback/1").status_code == 404
+    htmx = client.post("/console/admin/unanswered/999999/dismiss", headers={"X-CSRF-Token": admin, "HX-Request": "1"})
+    assert htmx.status_code == 404 and htmx.text == "Không có câu hỏi số 999999."
+    assert post(client, "/console/admin/users/999999/role", admin, role="officer").status_code == 404
+
+
 def test_posts_need_the_csrf_token(client: TestClient, admin: str) -> None:
     values = editor_values(client, "/console/admin/faqs/dang-ky-khai-sinh-le-phi")
     refused = client.post("/console/admin/faqs/dang-ky-khai-sinh-le-phi", data=values, follow_redirects=False)
