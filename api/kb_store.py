@@ -217,10 +217,29 @@ def seed_if_empty(db: Session, directory: Path = SEED_DIR) -> ImportReport | Non
     return import_bundle(db, Bundle(procedures=load_dir(directory)), actor="seed", publish=True)
 
 
+def published_procedure(db: Session, procedure_id: str) -> Procedure | None:
+    """One published, non-archived procedure with its published FAQs (what the bot answers from)."""
+    row = db.get(ProcedureRow, procedure_id)
+    if row is None or row.published is None or row.archived:
+        return None
+    faqs = db.scalars(select(FaqRow.published).where(FaqRow.procedure_id == procedure_id,
+                                                    FaqRow.published.is_not(None), FaqRow.archived.is_(False))
+                      .order_by(FaqRow.id))
+    return Procedure.model_validate({**row.published, "faqs": list(faqs)})
+
+
+def published_titles(db: Session, procedure_ids: list[str]) -> dict[str, str]:
+    """Titles of the published, non-archived procedures among these ids."""
+    rows = db.scalars(select(ProcedureRow).where(ProcedureRow.id.in_(procedure_ids),
+                                                 ProcedureRow.published.is_not(None), ProcedureRow.archived.is_(False)))
+    return {row.id: str(row.published.get("title", row.id)) for row in rows if row.published}
+
+
 def published_procedures(db: Session) -> list[Procedure]:
     """What the bot answers from: published, not archived, FAQs nested under their procedure."""
     faqs: dict[str | None, list[dict[str, Any]]] = {}
-    for row in db.scalars(select(FaqRow).where(FaqRow.published.is_not(None), FaqRow.archived.is_(False))):
+    for row in db.scalars(select(FaqRow).where(FaqRow.published.is_not(None), FaqRow.archived.is_(False))
+                          .order_by(FaqRow.id)):
         faqs.setdefault(row.procedure_id, []).append(row.published)
     query = select(ProcedureRow).where(ProcedureRow.published.is_not(None), ProcedureRow.archived.is_(False))
     return [

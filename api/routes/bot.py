@@ -85,10 +85,10 @@ class RatingIn(SenderIn):
 
 
 def published(db: SessionDep, procedure_id: str) -> Procedure:
-    for procedure in kb_store.published_procedures(db):
-        if procedure.id == procedure_id:
-            return procedure
-    raise AppError(404, "not_found", f"Không có thủ tục mã '{procedure_id}'.")
+    procedure = kb_store.published_procedure(db, procedure_id)
+    if procedure is None:
+        raise AppError(404, "not_found", f"Không có thủ tục mã '{procedure_id}'.")
+    return procedure
 
 
 @router.get("/search", response_model=SearchOut, summary="Search without the public rate limit")
@@ -109,7 +109,7 @@ def bot_answer(procedure_id: str, db: SessionDep, aspect: str | None = Query(Non
 
 @router.post("/clarify", response_model=MessageOut, summary="Ask which of close candidates is meant")
 def bot_clarify(body: ClarifyIn, db: SessionDep) -> MessageOut:
-    titles = {p.id: p.title for p in kb_store.published_procedures(db)}
+    titles = kb_store.published_titles(db, body.procedure_ids)
     candidates = [(pid, titles[pid]) for pid in body.procedure_ids if pid in titles]
     return MessageOut(**answers.clarify(candidates).as_dict())
 
