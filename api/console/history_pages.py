@@ -23,7 +23,7 @@ from api.console import officer_pages
 from api.console.officer_pages import pressed_titles, transcript_out
 from api.console.web import ConsoleUser, render
 from api.core.config import get_settings
-from api.core.privacy import mask_identifier
+from api.core.privacy import mask_identifier, mask_pii
 from api.db.models import Conversation, ConversationMode, Handoff, Message, MessageAuthor
 from api.deps import SessionDep
 
@@ -114,7 +114,8 @@ def history_page(request: Request, db: SessionDep, me: ConsoleUser, q: str = Que
         hits = [Hit(m, c, mask_identifier(c.user_id), snippet(m.text or m.payload or "", q))
                 for m, c in rows[:PER_PAGE]]
         if any(filters.values()):
-            staff.record(db, me.id, "history.search", None, {k: v for k, v in filters.items() if v} | {"page": page})
+            searched = {k: mask_pii(v) if k == "q" else v for k, v in filters.items() if v}  # no numbers in the log
+            staff.record(db, me.id, "history.search", None, searched | {"page": page})
     channels = sorted({*officer_pages.CHANNELS, *db.scalars(select(Conversation.channel).distinct())})
     return render(request, "officer/history.html", {
         "filters": filters, "hits": hits, "page": page, "more": more, "errors": errors, "channels": channels,

@@ -378,9 +378,11 @@ def test_history_finds_a_message_and_opens_the_conversation(client: TestClient, 
     opened = lan.get(link.group(1))
     assert opened.status_code == 200 and word in opened.text and f"/console/conversations/{handoff_id}" in opened.text
     assert 'class="msg citizen highlight"' in opened.text and user_id not in opened.text
+    assert "0987654321" in lan.get("/console/history", params={"q": "0987654321"}).text
     with session_scope() as db:
-        assert db.scalar(select(AuditEvent.id).where(AuditEvent.action == "history.search",
-                                                     AuditEvent.actor_id == lan.id))
+        searches = db.scalars(select(AuditEvent.detail).where(AuditEvent.action == "history.search",
+                                                              AuditEvent.actor_id == lan.id)).all()
+        assert {"q": "*******321", "page": 1} in searches  # searched numbers are masked in the audit log
         conversation_id = int(link.group(1).split("/")[-1].split("?")[0])
         assert audited(db, "conversation.view", f"conversation:{conversation_id}", lan.id)
 

@@ -104,11 +104,12 @@ def test_officer_takes_over_a_conversation(officer_page: Any, stack: Any) -> Non
     shot(page, "03-cuoc-tro-chuyen")
 
     page.get_by_role("button", name="Nhận cuộc trò chuyện").click()
-    reply = page.get_by_label("Trả lời người dân")
+    reply = page.get_by_role("textbox", name="Trả lời người dân")
     expect(reply).to_be_visible()
     expect(transcript.locator(".msg.system").last).to_contain_text("Cán bộ Nguyễn Thị Lan đã tham gia", timeout=LIVE)
     page.get_by_role("button", name="Chào hỏi").click()
     expect(reply).to_have_value(GREETING)
+    expect(transcript.locator(".msg").last).to_be_in_viewport()  # the transcript stays scrolled to the bottom
     page.get_by_label("Nội dung cần tra cứu").fill("làm lại căn cước bị mất")
     page.get_by_role("button", name="Tra cứu").click()
     page.get_by_label("Nội dung", exact=True).select_option("agency")
@@ -134,6 +135,7 @@ def test_officer_takes_over_a_conversation(officer_page: Any, stack: Any) -> Non
     stack.chat(sender, "Cảm ơn cán bộ, tôi có cần mang ảnh không?")
     expect(transcript.locator(".msg.citizen .text").last).to_have_text(
         "Cảm ơn cán bộ, tôi có cần mang ảnh không?", timeout=LIVE)  # live, below the officer's reply
+    expect(transcript.locator(".msg").last).to_be_in_viewport()
     shot(page, "05-tra-loi")
 
     page.get_by_role("button", name="Kết thúc hỗ trợ").click()

@@ -93,21 +93,26 @@
     if (question && !window.confirm(question)) event.preventDefault();
   }, true);
 
-  var stick = true, sent = false;
+  var atBottom = true, sent = false;  // kept at the bottom while the officer has not scrolled up
   document.addEventListener("htmx:afterRequest", function (event) {
     if (event.detail.elt && event.detail.elt.id === "reply-form" && event.detail.successful) sent = true;
   });
-  document.addEventListener("htmx:beforeSwap", function (event) {
-    var box = document.getElementById("messages");
-    if (box && event.detail.target === box) { stick = sent || nearBottom(box); sent = false; }
-  });
   document.addEventListener("htmx:afterSwap", function (event) {
-    if (stick && event.detail.target && event.detail.target.id === "messages") toBottom();
+    if (!event.detail.target || event.detail.target.id !== "messages") return;
+    if (atBottom || sent) toBottom();
+    sent = false;
   });
   document.addEventListener("DOMContentLoaded", function () {
-    toBottom();
     var box = document.getElementById("messages");
-    var shown = box && window.location.hash && box.querySelector(window.location.hash.replace(/[^#\w-]/g, ""));
-    if (shown) box.scrollTop = shown.offsetTop - box.offsetTop - box.clientHeight / 3;  // a message found in history
+    if (!box) return;
+    var shown = window.location.hash && box.querySelector(window.location.hash.replace(/[^#\w-]/g, ""));
+    if (shown) {  // a message found in history
+      atBottom = false;
+      box.scrollTop = shown.offsetTop - box.offsetTop - box.clientHeight / 3;
+    } else {
+      toBottom();
+    }
+    box.addEventListener("scroll", function () { atBottom = nearBottom(box); });
+    if (window.ResizeObserver) new ResizeObserver(function () { if (atBottom) toBottom(); }).observe(box);
   });
 })();
