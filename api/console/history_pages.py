@@ -135,6 +135,6 @@ def conversation_history(request: Request, db: SessionDep, me: ConsoleUser,
     names = handoffs.staff_names(db, {h.officer_id for h in rows})
     staff.record(db, me.id, "conversation.view", f"conversation:{conversation.id}")
     return render(request, "officer/history_conversation.html", {
-        "conversation": conversation, "user": mask_identifier(conversation.user_id), "messages": messages,
+        "conversation": conversation, "citizen": mask_identifier(conversation.user_id), "messages": messages,
         "has_older": has_older, "handoffs": rows, "names": names, "highlight": message,
         "pressed": pressed_titles(db, conversation.id, messages)})

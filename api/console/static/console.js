@@ -105,7 +105,7 @@
   document.addEventListener("DOMContentLoaded", function () {
     var box = document.getElementById("messages");
     if (!box) return;
-    var shown = window.location.hash && box.querySelector(window.location.hash.replace(/[^#\w-]/g, ""));
+    var shown = box.querySelector(".msg.highlight");
     if (shown) {  // a message found in history
       atBottom = false;
       box.scrollTop = shown.offsetTop - box.offsetTop - box.clientHeight / 3;
