@@ -40,6 +40,12 @@ def fold(text: str) -> str:
     return fold_text(normalize(text))
 
 
+def faq_hit(hit: dict[str, Any]) -> str | None:
+    """The FAQ id when search's best passage for this hit is an FAQ question ("faq:<id>")."""
+    source = str(hit.get("source") or "")
+    return source.removeprefix("faq:") if source.startswith("faq:") else None
+
+
 def ordinal_choice(text: str, count: int) -> int | None:
     folded = fold(text)
     for pattern, index in _ORDINALS:
@@ -79,9 +85,10 @@ class ActionAnswer(Action):
             top = [r["procedure_id"] for r in results]
             follow_up = bool(current and aspect and not mentioned)
             if follow_up and (decision != "answer" or top[0] == current):
-                return await self._answer(dispatcher, current, aspect)
+                faq = faq_hit(results[0]) if decision == "answer" else None
+                return await self._answer(dispatcher, current, aspect, faq, text)
             if decision == "answer":
-                return await self._answer(dispatcher, top[0], aspect)
+                return await self._answer(dispatcher, top[0], aspect, faq_hit(results[0]), text)
             if decision == "clarify" and mentioned:  # the NLU's mention alone may settle it
                 by_name = await self.client.get("/api/v1/bot/search", q=mentioned, k=3)
                 if by_name.get("decision") == "answer" and by_name["results"][0]["procedure_id"] in top[:3]:
@@ -101,9 +108,11 @@ class ActionAnswer(Action):
         found = await self.client.get("/api/v1/bot/search", q=text, k=10)
         return next((r["procedure_id"] for r in found.get("results") or [] if r["procedure_id"] in pending), None)
 
-    async def _answer(self, dispatcher: CollectingDispatcher, procedure_id: str,
-                      aspect: str | None) -> list[dict[str, Any]]:
+    async def _answer(self, dispatcher: CollectingDispatcher, procedure_id: str, aspect: str | None,
+                      faq: str | None = None, question: str = "") -> list[dict[str, Any]]:
         params = {"aspect": aspect} if aspect else {}
+        if faq:  # the app answers with the FAQ's own text if the question has (nearly) its wording
+            params |= {"faq": faq, "q": question}
         body = await self.client.get(f"/api/v1/bot/procedures/{procedure_id}/answer", **params)
         dispatcher.utter_message(text=body["message"]["text"], buttons=body["message"]["buttons"])
         return [SlotSet("procedure_id", procedure_id), SlotSet("aspect", aspect), SlotSet("pending_choices", None)]

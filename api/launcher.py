@@ -65,7 +65,8 @@ def children(settings: Settings, model: Path) -> list[Child]:
             str(settings.rasa_port)]
     actions = [str(VENV_PYTHON), "-m", "rasa_sdk", "--actions", "actions", "--port", str(settings.actions_port)]
     app = [str(VENV_PYTHON), "-m", "uvicorn", "api.main:app", "--host", settings.host, "--port",
-           str(settings.app_port), "--no-access-log"]
+           str(settings.app_port), "--no-access-log",
+           "--ws-max-size", "16384"]  # widget frames are ≤ 8 KB: refuse bigger ones before reading them
     return [
         Child("rasa", rasa, {**rasa_model.rasa_env(), **env}, logs / "rasa.log"),
         Child("actions", actions, env, logs / "actions.log"),

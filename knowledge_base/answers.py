@@ -8,6 +8,7 @@ import json
 from dataclasses import dataclass, field
 
 from knowledge_base.records import Channel, Fee, OnlineLevel, Procedure
+from knowledge_base.text import analyze
 
 ASPECTS = ("documents", "fee", "time", "agency", "online", "steps", "legal", "forms")
 ASPECT_LABELS = {
@@ -164,6 +165,27 @@ def answer(procedure: Procedure, aspect: str | None, today: dt.date | None = Non
     if aspect and aspect not in ("documents", "fee", "steps", "legal", "forms"):
         body = f"{procedure.title}\n{body}"
     return Message(text=body + _footer(procedure, aspect), buttons=aspect_buttons(procedure, aspect))
+
+
+FAQ_WORDING_MIN = 0.8  # share of syllables in common with the FAQ's question or a paraphrase
+
+
+def wording_overlap(question: str, other: str) -> float:
+    """Jaccard overlap of the folded, synonym-expanded syllables of two questions (1.0: the same words)."""
+    a, b = set(analyze(question).tokens), set(analyze(other).tokens)
+    return len(a & b) / len(a | b) if a and b else 0.0
+
+
+def faq_answer(procedure: Procedure, faq_id: str, question: str, aspect: str | None = None) -> Message | None:
+    """The answer an admin wrote for an FAQ, when the citizen asked (nearly) that FAQ's question or one of its
+    paraphrases; else None and the caller answers from the procedure's sections. Search often ranks an FAQ of
+    the right procedure first for a different question ("mất thẻ BHYT" vs. the FAQ "thẻ BHYT sai năm sinh"), so
+    the FAQ's own answer is used only on near-identical wording."""
+    faq = next((f for f in procedure.faqs if f.id == faq_id), None)
+    if faq is None or max(wording_overlap(question, q) for q in [faq.question, *faq.paraphrases]) < FAQ_WORDING_MIN:
+        return None
+    body = f"{procedure.title}\n{faq.answer.strip()}"
+    return Message(text=body + _footer(procedure, aspect), buttons=aspect_buttons(procedure, None))
 
 
 def clarify(candidates: list[tuple[str, str]]) -> Message:

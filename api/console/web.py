@@ -9,6 +9,7 @@ requests get an `HX-Redirect`), so a session that expires mid-work never loses t
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote
@@ -25,6 +26,16 @@ from api.deps import SESSION_COOKIE, SessionDep
 HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=HERE / "templates")
 _SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+
+
+@dataclass(frozen=True)
+class StaffView:
+    """The logged-in staff member as templates see them."""
+
+    id: int
+    username: str
+    full_name: str
+    role: Role
 
 
 class LoginRequired(Exception):
@@ -78,6 +89,11 @@ async def console_session(request: Request, db: SessionDep) -> StaffSession:
         if not sent or not security.same(sent, found.csrf_token):
             raise ConsoleForbidden("Phiên làm việc không hợp lệ (thiếu mã chống giả mạo). Bạn vui lòng tải lại trang.")
     request.state.staff_session = found
+    # what pages show about the user, read now: an error page is rendered after the request's session has
+    # rolled back and closed, when the ORM objects can no longer load anything
+    request.state.console_view = {"user": StaffView(found.user.id, found.user.username, found.user.full_name,
+                                                    found.user.role),
+                                  "csrf_token": found.csrf_token}
     return found
 
 
@@ -98,9 +114,9 @@ ConsoleAdmin = Annotated[StaffUser, Depends(_admin)]
 def render(request: Request, name: str, context: dict[str, Any] | None = None, status_code: int = 200,
            headers: dict[str, str] | None = None) -> HTMLResponse:
     """A console template with the shared context: the user, the CSRF token, the current path."""
-    found: StaffSession | None = getattr(request.state, "staff_session", None)
-    shared = {"user": found.user if found else None, "csrf_token": found.csrf_token if found else "",
-              "path": request.url.path, "is_admin": bool(found and found.user.role == Role.admin)}
+    view = getattr(request.state, "console_view", None) or {"user": None, "csrf_token": ""}
+    user: StaffView | None = view["user"]
+    shared = {**view, "path": request.url.path, "is_admin": bool(user and user.role == Role.admin)}
     return templates.TemplateResponse(request, name, {**shared, **(context or {})}, status_code=status_code,
                                       headers=headers)
 

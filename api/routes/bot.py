@@ -98,11 +98,13 @@ def bot_search(request: Request, q: Annotated[str, Query(max_length=4000)], k: i
 
 @router.get("/procedures/{procedure_id}/answer", response_model=AnswerOut, summary="The formatted answer")
 def bot_answer(procedure_id: str, db: SessionDep, aspect: str | None = Query(None, pattern="^[a-z]+$"),
+               faq: str | None = Query(None, max_length=160, description="the FAQ search ranked first"),
+               q: str = Query("", max_length=4000, description="the citizen's question (FAQ wording check)"),
                on: dt.date | None = None) -> AnswerOut:
     if aspect is not None and aspect not in answers.ASPECTS:
         aspect = None
     procedure = published(db, procedure_id)
-    message = answers.answer(procedure, aspect, on)
+    message = (faq and answers.faq_answer(procedure, faq, q, aspect)) or answers.answer(procedure, aspect, on)
     return AnswerOut(procedure_id=procedure.id, title=procedure.title, aspect=aspect,
                      message=MessageOut(**message.as_dict()))
 

@@ -84,3 +84,16 @@ def test_admin_sees_and_resolves_unanswered_questions(app_client, client) -> Non
     assert client.post(f"/api/v1/admin/unanswered/{row['id']}/resolve", headers=admin).json()["resolved"] is True
     assert all(r["id"] != row["id"] for r in client.get("/api/v1/admin/unanswered", headers=admin).json())
     assert client.get("/api/v1/admin/unanswered", headers=auth_headers(client, Role.officer)).status_code == 403
+
+
+def test_a_question_worded_like_an_faq_gets_the_faqs_own_answer(app_client) -> None:
+    messages, events = run(ActionAnswer(app_client), tracker("Làm hộ chiếu năm 2026 hết bao nhiêu tiền?", "ask_fee"))
+    assert slots(events)["procedure_id"] == "cap-ho-chieu-pho-thong"
+    text = messages[0]["text"]
+    assert "Đến hết 31/12/2026, lệ phí cấp mới hộ chiếu là 100.000 đồng" in text
+    assert "Nguồn: https://" in text  # still names the procedure's source and date checked
+
+
+def test_an_faq_ranked_first_for_a_different_question_does_not_answer_it(app_client) -> None:
+    messages, _ = run(ActionAnswer(app_client), tracker("Mất thẻ bảo hiểm y tế thì làm lại ở đâu?", "ask_agency"))
+    assert "sai năm sinh" not in messages[0]["text"].lower()
