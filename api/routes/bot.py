@@ -84,6 +84,14 @@ class RatingIn(SenderIn):
     rating: int = Field(ge=1, le=5)
 
 
+def office_today() -> dt.date:
+    from zoneinfo import ZoneInfo
+
+    from api.core.config import get_settings
+
+    return dt.datetime.now(ZoneInfo(get_settings().timezone)).date()
+
+
 def published(db: SessionDep, procedure_id: str) -> Procedure:
     procedure = kb_store.published_procedure(db, procedure_id)
     if procedure is None:
@@ -104,6 +112,7 @@ def bot_answer(procedure_id: str, db: SessionDep, aspect: str | None = Query(Non
     if aspect is not None and aspect not in answers.ASPECTS:
         aspect = None
     procedure = published(db, procedure_id)
+    on = on or office_today()  # the fee in force on the office's date, not the server's (UTC)
     message = (faq and answers.faq_answer(procedure, faq, q, aspect)) or answers.answer(procedure, aspect, on)
     return AnswerOut(procedure_id=procedure.id, title=procedure.title, aspect=aspect,
                      message=MessageOut(**message.as_dict()))
