@@ -77,12 +77,14 @@ def _status_context(db: Session, handoff: Handoff, item: HandoffItem, me: StaffU
 
 
 def _panel(request: Request, db: Session, handoff: Handoff, item: HandoffItem, me: StaffUser,
-           headers: dict[str, str] | None = None) -> Response:
-    """The reply panel: the claim button, the reply box with quick replies, or why this officer cannot reply."""
-    rights = access(handoff, me)
-    replies = quick_replies.all_replies(db) if rights.can_reply else []
-    return render(request, "officer/_actions.html", {"item": item, "access": rights, "quick_replies": replies},
-                  headers=headers)
+           changed: bool = False) -> Response:
+    """The reply panel (the claim button, the reply box with quick replies, or why this officer cannot reply); after
+    a change also the status line (out of band) and the `conversation-changed` event for the transcript."""
+    context = _status_context(db, handoff, item, me)
+    context["quick_replies"] = quick_replies.all_replies(db) if context["access"].can_reply else []
+    if changed:
+        return render(request, "officer/_changed.html", context, headers=CHANGED)
+    return render(request, "officer/_actions.html", context)
 
 
 @router.get("/{handoff_id}")
@@ -147,7 +149,7 @@ def claim(handoff_id: str, request: Request, db: SessionDep, me: ConsoleUser, th
         return RedirectResponse(page, status_code=303)
     if then == "open":
         return Response(status_code=200, headers={"HX-Redirect": page})
-    return _panel(request, db, handoff, items(db, [handoff])[0], me, headers=CHANGED)
+    return _panel(request, db, handoff, items(db, [handoff])[0], me, changed=True)
 
 
 @router.post("/{handoff_id}/reply")
@@ -172,7 +174,7 @@ def transfer(handoff_id: str, request: Request, db: SessionDep, me: ConsoleUser,
         return refused(request, db, error)
     if not request.headers.get("hx-request"):
         return RedirectResponse(f"/console/conversations/{handoff.id}", status_code=303)
-    return _panel(request, db, handoff, items(db, [handoff])[0], me, headers=CHANGED)
+    return _panel(request, db, handoff, items(db, [handoff])[0], me, changed=True)
 
 
 @router.post("/{handoff_id}/resolve")
@@ -184,4 +186,4 @@ def resolve(handoff_id: str, request: Request, db: SessionDep, me: ConsoleUser) 
         return refused(request, db, error)
     if not request.headers.get("hx-request"):
         return RedirectResponse(f"/console/conversations/{handoff.id}", status_code=303)
-    return _panel(request, db, handoff, items(db, [handoff])[0], me, headers=CHANGED)
+    return _panel(request, db, handoff, items(db, [handoff])[0], me, changed=True)

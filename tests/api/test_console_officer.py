@@ -171,6 +171,7 @@ def test_claim_reply_transfer_resolve_through_the_console(client: TestClient, la
     claimed = lan.post(f"{page}/claim")
     assert claimed.status_code == 200 and 'id="reply-text"' in claimed.text
     assert "conversation-changed" in claimed.headers["HX-Trigger"]
+    assert '<div id="handoff-status"' in claimed.text and 'hx-swap-oob="true"' in claimed.text  # status line too
     lost = hung.post(f"{page}/claim")
     assert lost.status_code == 409 and lost.text == "Cán bộ Nguyễn Thị Lan đã nhận cuộc trò chuyện này."
     watching = hung.get(page).text
