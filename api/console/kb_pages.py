@@ -7,20 +7,18 @@ The same search and answers feed the conversation page's "Chèn câu trả lời
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api import kb_store
 from api.console import officer_pages  # noqa: F401  (template filters and labels)
 from api.console.web import ConsoleUser, render
 from api.core.errors import AppError
-from api.db.models import FaqRow, ProcedureRow
 from api.deps import SessionDep
+from api.routes.bot import office_today
 from api.routes.search import SearchOut, run_search
 from knowledge_base import answers
 from knowledge_base.records import Procedure
@@ -36,24 +34,26 @@ QUERY_MAX = 2000
 
 
 def published_procedure(db: Session, procedure_id: str) -> Procedure:
-    """A published, not archived procedure with its published FAQs; 404 in Vietnamese otherwise."""
-    row = db.get(ProcedureRow, procedure_id[:120])
-    if row is None or row.published is None or row.archived:
+    """A published, not archived procedure with its published FAQs (what the bot answers from); 404 otherwise."""
+    procedure = kb_store.published_procedure(db, procedure_id[:120])
+    if procedure is None:
         raise AppError(404, "not_found", f"Không có thủ tục mã '{procedure_id[:120]}' đang được công bố.")
-    faqs = [f.published for f in db.scalars(select(FaqRow).where(
-        FaqRow.procedure_id == row.id, FaqRow.published.is_not(None), FaqRow.archived.is_(False)).order_by(FaqRow.id))]
-    return Procedure.model_validate({**row.published, "faqs": faqs})
+    return procedure
 
 
 def clean_aspect(aspect: str | None) -> str | None:
     return aspect if aspect in answers.ASPECTS else None
 
 
-def bot_reply(db: Session, found: SearchOut) -> answers.Message:
-    """What the bot says to this question asked first in a conversation (as actions/answering.py decides)."""
+def bot_reply(db: Session, q: str, found: SearchOut) -> answers.Message:
+    """What the bot says to this question asked first in a conversation (as actions/answering.py and
+    /api/v1/bot/procedures/{id}/answer decide: an FAQ's own answer when the question has its wording)."""
     top = [r.procedure_id for r in found.results]
     if found.decision == "answer":
-        return answers.answer(published_procedure(db, top[0]), found.aspect)
+        procedure, source = published_procedure(db, top[0]), found.results[0].source
+        faq = source.removeprefix("faq:") if source.startswith("faq:") else None
+        return ((faq and answers.faq_answer(procedure, faq, q, found.aspect))
+                or answers.answer(procedure, found.aspect, office_today()))
     if found.decision == "clarify":
         titles = {r.procedure_id: r.title for r in found.results}
         return answers.clarify([(pid, titles[pid]) for pid in top[:3]])
@@ -67,7 +67,7 @@ def _search(request: Request, db: Session, q: str) -> dict[str, Any]:
         return {"q": q}
     try:
         found = run_search(request, q, 5)
-        return {"q": q, "found": found, "reply": bot_reply(db, found), "explain": DECISIONS[found.decision]}
+        return {"q": q, "found": found, "reply": bot_reply(db, q, found), "explain": DECISIONS[found.decision]}
     except AppError as error:
         return {"q": q, "error": error.message}
 
@@ -91,7 +91,7 @@ def procedure_page(procedure_id: str, request: Request, db: SessionDep, me: Cons
     except AppError as error:
         return render(request, "error.html", {"message": error.message}, status_code=error.status)
     aspect = clean_aspect(aspect)
-    today = dt.date.today()
+    today = office_today()
     return render(request, "kb/procedure.html", {
         "p": procedure, "aspect": aspect or "", "aspects": ASPECT_CHOICES,
         "message": answers.answer(procedure, aspect, today), "today": today,
@@ -117,4 +117,4 @@ def pick_answer(request: Request, db: SessionDep, me: ConsoleUser, procedure_id:
     aspect = clean_aspect(aspect)
     return render(request, "kb/_pick_answer.html", {
         "p": procedure, "aspect": aspect, "label": answers.ASPECT_LABELS.get(aspect or "", "Tổng quan"),
-        "message": answers.answer(procedure, aspect)})
+        "message": answers.answer(procedure, aspect, office_today())})
