@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import getpass
 import sys
+import time
 
 import typer
 
@@ -29,8 +30,9 @@ def train() -> None:
     """Train the Rasa model if its inputs changed."""
     from api.rasa_model import ensure_model
 
+    started = time.perf_counter()
     path, trained = ensure_model()
-    typer.echo(f"{'trained' if trained else 'reused'} {path}")
+    typer.echo(f"trained {path} in {time.perf_counter() - started:.0f} s" if trained else f"reused {path}")
 
 
 @cli.command("validate-rasa-data")
