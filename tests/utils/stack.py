@@ -37,10 +37,12 @@ class Stack:
     ports: dict[str, int]
     launcher_pid: int
     output: list[str] = field(default_factory=list)
+    # one keep-alive client, as a channel holds its connection (a new client per call costs ~30 ms: SSL context)
+    http: httpx.Client = field(default_factory=lambda: httpx.Client(timeout=60))
 
     def chat(self, sender: str, text: str | None = None, payload: str | None = None) -> dict:
         body = {"sender": sender, **({"text": text} if text else {}), **({"payload": payload} if payload else {})}
-        response = httpx.post(f"{self.app_url}/api/v1/chat", json=body, timeout=60)
+        response = self.http.post(f"{self.app_url}/api/v1/chat", json=body)
         assert response.status_code == 200, response.text
         return response.json()
 
