@@ -99,9 +99,12 @@ def stack(telegram_api: Any) -> Iterator[Any]:
         pytest.fail(str(error))
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    """Debian's Chromium under Playwright; a failure on CI, a skip elsewhere when it is not installed."""
+    """Debian's Chromium under Playwright; a failure on CI, a skip elsewhere when it is not installed.
+
+    Module scope: Playwright's sync API keeps an event loop running in the test thread while it is open, which
+    would break later tests that call asyncio.run()."""
     from tests.utils.browser import CHROMIUM, chromium
 
     if not Path(CHROMIUM).exists():
