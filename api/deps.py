@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Request, Response
 from sqlalchemy.orm import Session
 
 from api import staff
@@ -19,6 +19,20 @@ SESSION_COOKIE = "tlhc_session"
 CSRF_COOKIE = "tlhc_csrf"
 CSRF_HEADER = "x-csrf-token"
 _SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+
+
+def set_session_cookies(response: Response, issued: staff.IssuedSession, settings: Settings) -> None:
+    """The login's cookies: the session (HttpOnly) and the CSRF token the console's JavaScript sends back."""
+    max_age = settings.session_ttl_minutes * 60
+    response.set_cookie(SESSION_COOKIE, issued.token, max_age=max_age, httponly=True, secure=settings.cookie_secure,
+                        samesite="strict")
+    response.set_cookie(CSRF_COOKIE, issued.csrf_token, max_age=max_age, httponly=False,
+                        secure=settings.cookie_secure, samesite="strict")
+
+
+def clear_session_cookies(response: Response) -> None:
+    response.delete_cookie(SESSION_COOKIE)
+    response.delete_cookie(CSRF_COOKIE)
 
 
 def get_db() -> Iterator[Session]:

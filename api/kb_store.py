@@ -217,15 +217,27 @@ def seed_if_empty(db: Session, directory: Path = SEED_DIR) -> ImportReport | Non
     return import_bundle(db, Bundle(procedures=load_dir(directory)), actor="seed", publish=True)
 
 
+def published_faqs_of(db: Session, procedure_id: str) -> list[dict[str, Any]]:
+    """The published, non-archived FAQs of one procedure, by id."""
+    return list(db.scalars(select(FaqRow.published).where(FaqRow.procedure_id == procedure_id,
+                                                          FaqRow.published.is_not(None), FaqRow.archived.is_(False))
+                           .order_by(FaqRow.id)))
+
+
 def published_procedure(db: Session, procedure_id: str) -> Procedure | None:
     """One published, non-archived procedure with its published FAQs (what the bot answers from)."""
     row = db.get(ProcedureRow, procedure_id)
     if row is None or row.published is None or row.archived:
         return None
-    faqs = db.scalars(select(FaqRow.published).where(FaqRow.procedure_id == procedure_id,
-                                                    FaqRow.published.is_not(None), FaqRow.archived.is_(False))
-                      .order_by(FaqRow.id))
-    return Procedure.model_validate({**row.published, "faqs": list(faqs)})
+    return Procedure.model_validate({**row.published, "faqs": published_faqs_of(db, procedure_id)})
+
+
+def require_published(db: Session, procedure_id: str) -> Procedure:
+    """`published_procedure`, or a 404 naming the id."""
+    procedure = published_procedure(db, procedure_id[:120])
+    if procedure is None:
+        raise AppError(404, "not_found", f"Không có thủ tục mã '{procedure_id[:120]}' đang được công bố.")
+    return procedure
 
 
 def published_titles(db: Session, procedure_ids: list[str]) -> dict[str, str]:

@@ -1,34 +1,19 @@
-"""What every admin page shares: the admin-only guard, and errors shown as a page (not the API's JSON).
-
-`admin_only` is a router dependency that refuses non-admins before any admin route runs. It does what
-`ConsoleAdmin` does, but first detaches the logged-in staff session from the database session: the 403 page is
-rendered after the request's transaction was rolled back, which would otherwise expire the session's user and
-make the page fail (a 500 instead of the 403 page). Routes still declare `ConsoleAdmin`.
-"""
+"""What every admin page shares: the admin-only guard on each admin router, and errors shown as a page (not
+the API's JSON)."""
 
 from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from typing import Annotated, Any
+from typing import Any
 
 from fastapi import Depends
 from fastapi.responses import Response
 
-from api.console.web import ConsoleForbidden, console_session, render
+from api.console.web import render, require_admin
 from api.core.errors import AppError
-from api.db.models import Role, StaffSession
-from api.deps import SessionDep
 
-
-def admin_only(found: Annotated[StaffSession, Depends(console_session)], db: SessionDep) -> None:
-    if found.user.role != Role.admin:
-        db.expunge(found.user)
-        db.expunge(found)
-        raise ConsoleForbidden("Trang này chỉ dành cho quản trị viên.")
-
-
-ADMIN_ONLY = [Depends(admin_only)]
+ADMIN_ONLY = [Depends(require_admin)]  # every admin route, even one that forgets ConsoleAdmin
 
 
 def html_errors(route: Callable[..., Response]) -> Callable[..., Response]:

@@ -12,7 +12,6 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, Any
-from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
@@ -276,7 +275,7 @@ def preview(request: Request, db: SessionDep, _: ConsoleAdmin, form: FormData) -
     """The citizen-facing answer composed from the form as it is now (nothing is saved)."""
     result = forms.procedure_from_form({**form, "id": "xem-truoc"})  # the id plays no part in the answer
     aspect = form.get("preview_aspect") or None
-    today = dt.datetime.now(ZoneInfo(request.app.state.settings.timezone)).date()  # the office's today
+    today = request.app.state.settings.today()
     try:
         on = dt.date.fromisoformat(form["preview_on"]) if form.get("preview_on") else today
     except ValueError:

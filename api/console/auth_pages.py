@@ -9,7 +9,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from api import staff
 from api.console.web import console_session, render, safe_next
-from api.deps import CSRF_COOKIE, SESSION_COOKIE, SessionDep, SettingsDep
+from api.deps import SessionDep, SettingsDep, clear_session_cookies, set_session_cookies
 
 router = APIRouter()
 
@@ -29,11 +29,7 @@ def login(request: Request, db: SessionDep, settings: SettingsDep, username: Ann
                                               "error": "Sai tên đăng nhập hoặc mật khẩu."}, status_code=401)
     issued = staff.open_session(db, user, settings.session_ttl_minutes)
     response = RedirectResponse(safe_next(next), status_code=303)
-    max_age = settings.session_ttl_minutes * 60
-    response.set_cookie(SESSION_COOKIE, issued.token, max_age=max_age, httponly=True, secure=settings.cookie_secure,
-                        samesite="strict")
-    response.set_cookie(CSRF_COOKIE, issued.csrf_token, max_age=max_age, httponly=False,
-                        secure=settings.cookie_secure, samesite="strict")
+    set_session_cookies(response, issued, settings)
     return response
 
 
@@ -43,8 +39,7 @@ async def logout(request: Request, db: SessionDep) -> Response:
     staff.record(db, found.user_id, "staff.logout", f"staff_user:{found.user_id}")
     db.delete(found)
     response = RedirectResponse("/console/login", status_code=303)
-    response.delete_cookie(SESSION_COOKIE)
-    response.delete_cookie(CSRF_COOKIE)
+    clear_session_cookies(response)
     return response
 
 

@@ -11,7 +11,6 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Annotated
 from urllib.parse import urlencode
-from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import Response
@@ -60,7 +59,7 @@ def snippet(text: str, needle: str, width: int = SNIPPET) -> list[tuple[str, boo
 
 
 def _day_start(day: dt.date) -> dt.datetime:
-    local = dt.datetime.combine(day, dt.time.min, tzinfo=ZoneInfo(get_settings().timezone))
+    local = dt.datetime.combine(day, dt.time.min, tzinfo=get_settings().zone())
     return local.astimezone(dt.UTC)
 
 

@@ -16,9 +16,9 @@ from sqlalchemy.orm import Session
 from api import kb_store
 from api.console import officer_pages  # noqa: F401  (template filters and labels)
 from api.console.web import ConsoleUser, render
+from api.core.config import get_settings
 from api.core.errors import AppError
 from api.deps import SessionDep
-from api.routes.bot import office_today
 from api.routes.search import SearchOut, run_search
 from knowledge_base import answers
 from knowledge_base.records import Procedure
@@ -33,14 +33,6 @@ DECISIONS = {
 QUERY_MAX = 2000
 
 
-def published_procedure(db: Session, procedure_id: str) -> Procedure:
-    """A published, not archived procedure with its published FAQs (what the bot answers from); 404 otherwise."""
-    procedure = kb_store.published_procedure(db, procedure_id[:120])
-    if procedure is None:
-        raise AppError(404, "not_found", f"Không có thủ tục mã '{procedure_id[:120]}' đang được công bố.")
-    return procedure
-
-
 def clean_aspect(aspect: str | None) -> str | None:
     return aspect if aspect in answers.ASPECTS else None
 
@@ -50,10 +42,10 @@ def bot_reply(db: Session, q: str, found: SearchOut) -> answers.Message:
     /api/v1/bot/procedures/{id}/answer decide: an FAQ's own answer when the question has its wording)."""
     top = [r.procedure_id for r in found.results]
     if found.decision == "answer":
-        procedure, source = published_procedure(db, top[0]), found.results[0].source
+        procedure, source = kb_store.require_published(db, top[0]), found.results[0].source
         faq = source.removeprefix("faq:") if source.startswith("faq:") else None
         return ((faq and answers.faq_answer(procedure, faq, q, found.aspect))
-                or answers.answer(procedure, found.aspect, office_today()))
+                or answers.answer(procedure, found.aspect, get_settings().today()))
     if found.decision == "clarify":
         titles = {r.procedure_id: r.title for r in found.results}
         return answers.clarify([(pid, titles[pid]) for pid in top[:3]])
@@ -87,11 +79,11 @@ def kb_page(request: Request, db: SessionDep, me: ConsoleUser, q: str = Query(""
 def procedure_page(procedure_id: str, request: Request, db: SessionDep, me: ConsoleUser,
                    aspect: str | None = None) -> Response:
     try:
-        procedure = published_procedure(db, procedure_id)
+        procedure = kb_store.require_published(db, procedure_id)
     except AppError as error:
         return render(request, "error.html", {"message": error.message}, status_code=error.status)
     aspect = clean_aspect(aspect)
-    today = office_today()
+    today = get_settings().today()
     return render(request, "kb/procedure.html", {
         "p": procedure, "aspect": aspect or "", "aspects": ASPECT_CHOICES,
         "message": answers.answer(procedure, aspect, today), "today": today,
@@ -111,10 +103,10 @@ def pick_answer(request: Request, db: SessionDep, me: ConsoleUser, procedure_id:
                 aspect: str | None = None) -> Response:
     """A procedure's citizen-facing answer, ready to insert into the reply box for editing."""
     try:
-        procedure = published_procedure(db, procedure_id)
+        procedure = kb_store.require_published(db, procedure_id)
     except AppError as error:
         return render(request, "kb/_pick_answer.html", {"error": error.message}, status_code=200)
     aspect = clean_aspect(aspect)
     return render(request, "kb/_pick_answer.html", {
         "p": procedure, "aspect": aspect, "label": answers.ASPECT_LABELS.get(aspect or "", "Tổng quan"),
-        "message": answers.answer(procedure, aspect, office_today())})
+        "message": answers.answer(procedure, aspect, get_settings().today())})

@@ -56,11 +56,9 @@ class ConsoleForbidden(Exception):
 def _local_time(value: dt.datetime | None, fmt: str = "%H:%M %d/%m/%Y") -> str:
     if value is None:
         return ""
-    from zoneinfo import ZoneInfo
-
     from api.core.config import get_settings
 
-    return security.as_utc(value).astimezone(ZoneInfo(get_settings().timezone)).strftime(fmt)
+    return security.as_utc(value).astimezone(get_settings().zone()).strftime(fmt)
 
 
 templates.env.filters["local_time"] = _local_time
@@ -101,14 +99,14 @@ def _user(found: Annotated[StaffSession, Depends(console_session)]) -> StaffUser
     return found.user
 
 
-def _admin(user: Annotated[StaffUser, Depends(_user)]) -> StaffUser:
+def require_admin(user: Annotated[StaffUser, Depends(_user)]) -> StaffUser:
     if user.role != Role.admin:
         raise ConsoleForbidden("Trang này chỉ dành cho quản trị viên.")
     return user
 
 
 ConsoleUser = Annotated[StaffUser, Depends(_user)]
-ConsoleAdmin = Annotated[StaffUser, Depends(_admin)]
+ConsoleAdmin = Annotated[StaffUser, Depends(require_admin)]
 
 
 def render(request: Request, name: str, context: dict[str, Any] | None = None, status_code: int = 200,

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import secrets
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
+from zoneinfo import ZoneInfo
 
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -94,6 +96,13 @@ class Settings(BaseSettings):
             derived = hashlib.sha256(f"telegram-webhook:{self.secret_key}".encode()).hexdigest()
             self.telegram_webhook_secret = SecretStr(derived)
         return self
+
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    def today(self) -> dt.date:
+        """The office's date (fees in force, answers), not the server's UTC date."""
+        return dt.datetime.now(self.zone()).date()
 
     def office(self) -> OfficeHours:
         """The parsed office schedule and holidays (cached by their text)."""

@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 from api import staff
 from api.core.errors import AppError
 from api.db.models import Role, StaffSession
-from api.deps import CSRF_COOKIE, SESSION_COOKIE, SessionDep, SettingsDep, current_session
+from api.deps import SessionDep, SettingsDep, clear_session_cookies, current_session, set_session_cookies
 
 router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
 
@@ -46,11 +46,7 @@ def login(body: LoginRequest, response: Response, db: SessionDep, settings: Sett
     if user is None:
         raise AppError(401, "bad_credentials", "Sai tên đăng nhập hoặc mật khẩu.")
     issued = staff.open_session(db, user, settings.session_ttl_minutes)
-    max_age = settings.session_ttl_minutes * 60
-    response.set_cookie(SESSION_COOKIE, issued.token, max_age=max_age, httponly=True, secure=settings.cookie_secure,
-                        samesite="strict")
-    response.set_cookie(CSRF_COOKIE, issued.csrf_token, max_age=max_age, httponly=False,
-                        secure=settings.cookie_secure, samesite="strict")
+    set_session_cookies(response, issued, settings)
     return LoginResponse(access_token=issued.token, expires_at=issued.expires_at, csrf_token=issued.csrf_token,
                          user=public(user))
 
@@ -61,8 +57,7 @@ def logout(request: Request, response: Response, db: SessionDep,
     staff.record(db, found.user_id, "staff.logout", f"staff_user:{found.user_id}")
     db.delete(found)
     response.status_code = 204
-    response.delete_cookie(SESSION_COOKIE)
-    response.delete_cookie(CSRF_COOKIE)
+    clear_session_cookies(response)
     return response
 
 

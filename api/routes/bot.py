@@ -11,13 +11,13 @@ from pydantic import BaseModel, Field
 from api import handoff as handoffs
 from api import kb_store
 from api.core import security
+from api.core.config import get_settings
 from api.core.errors import AppError
 from api.core.privacy import mask_pii
 from api.db.models import UnansweredQuestion, utcnow
 from api.deps import SessionDep
 from api.routes.search import SearchOut, run_search
 from knowledge_base import answers
-from knowledge_base.records import Procedure
 
 
 def bot_only(request: Request) -> None:
@@ -84,21 +84,6 @@ class RatingIn(SenderIn):
     rating: int = Field(ge=1, le=5)
 
 
-def office_today() -> dt.date:
-    from zoneinfo import ZoneInfo
-
-    from api.core.config import get_settings
-
-    return dt.datetime.now(ZoneInfo(get_settings().timezone)).date()
-
-
-def published(db: SessionDep, procedure_id: str) -> Procedure:
-    procedure = kb_store.published_procedure(db, procedure_id)
-    if procedure is None:
-        raise AppError(404, "not_found", f"Không có thủ tục mã '{procedure_id}'.")
-    return procedure
-
-
 @router.get("/search", response_model=SearchOut, summary="Search without the public rate limit")
 def bot_search(request: Request, q: Annotated[str, Query(max_length=4000)], k: int = 5) -> SearchOut:
     return run_search(request, q, k)
@@ -111,8 +96,8 @@ def bot_answer(procedure_id: str, db: SessionDep, aspect: str | None = Query(Non
                on: dt.date | None = None) -> AnswerOut:
     if aspect is not None and aspect not in answers.ASPECTS:
         aspect = None
-    procedure = published(db, procedure_id)
-    on = on or office_today()  # the fee in force on the office's date, not the server's (UTC)
+    procedure = kb_store.require_published(db, procedure_id)
+    on = on or get_settings().today()  # the fee in force on the office's date, not the server's (UTC)
     message = (faq and answers.faq_answer(procedure, faq, q, aspect)) or answers.answer(procedure, aspect, on)
     return AnswerOut(procedure_id=procedure.id, title=procedure.title, aspect=aspect,
                      message=MessageOut(**message.as_dict()))

@@ -9,7 +9,6 @@ from pydantic import BaseModel
 
 from api import kb_store
 from api.core.errors import AppError
-from api.db.models import FaqRow
 from api.deps import SessionDep
 
 router = APIRouter(prefix="/api/v1/procedures", tags=["procedures"])
@@ -33,7 +32,4 @@ def get_procedure(procedure_id: str, db: SessionDep) -> dict[str, Any]:
     row = kb_store.get_row(db, "procedure", procedure_id)
     if row.published is None or row.archived:
         raise AppError(404, "not_found", f"Không có thủ tục mã '{procedure_id}'.")
-    faqs = [f.published for f in db.query(FaqRow).filter(FaqRow.procedure_id == procedure_id,
-                                                          FaqRow.published.is_not(None),
-                                                          FaqRow.archived.is_(False)).order_by(FaqRow.id)]
-    return {**row.published, "faqs": faqs}
+    return {**row.published, "faqs": kb_store.published_faqs_of(db, procedure_id)}
