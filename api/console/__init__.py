@@ -23,7 +23,8 @@ from api.console.admin_audit_pages import router as admin_audit_router
 from api.console.admin_kb_pages import router as admin_kb_router
 from api.console.admin_unanswered_pages import router as admin_unanswered_router
 from api.console.admin_users_pages import router as admin_users_router
-from api.console.web import HERE, ConsoleForbidden, LoginRequired, login_redirect, render
+from api.console.web import HERE, ConsoleForbidden, LoginRequired, error_page, login_redirect
+from api.core.errors import AppError
 
 router = APIRouter(prefix="/console", include_in_schema=False)
 router.include_router(auth_pages.router)
@@ -49,6 +50,14 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(ConsoleForbidden)
     async def _forbidden(request: Request, error: ConsoleForbidden) -> Response:
-        if request.headers.get("hx-request"):
-            return Response(error.message, status_code=403, media_type="text/plain; charset=utf-8")
-        return render(request, "error.html", {"message": error.message}, status_code=403)
+        return error_page(request, error.message, 403)
+
+    api_errors = app.exception_handlers[AppError]
+
+    @app.exception_handler(AppError)
+    async def _refused(request: Request, error: AppError) -> Response:
+        """Domain refusals (unknown record, claimed by someone else…) on console pages as the console shows them;
+        the API keeps its JSON."""
+        if request.url.path.startswith("/console"):
+            return error_page(request, error.message, error.status)
+        return await api_errors(request, error)

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from api import kb_store, staff
 from api.console import admin_kb_forms as forms
 from api.console import admin_kb_views as views
-from api.console.admin_access import ADMIN_ONLY, as_int, html_errors
+from api.console.admin_access import ADMIN_ONLY, as_int
 from api.console.admin_unanswered_pages import mark_from_faq
 from api.console.web import ConsoleAdmin, render
 from api.core.errors import AppError
@@ -121,7 +121,6 @@ def register(spec: KindPages) -> None:
     """List, create, edit, history and rollback routes of one kind."""
 
     @router.get(f"/{spec.path}", name=f"admin_{spec.path}")
-    @html_errors
     def list_page(request: Request, db: SessionDep, _: ConsoleAdmin, q: str = "", status: str = "",
                   field: str = "", level: str = "", procedure: str = "") -> Response:
         rows = views.list_rows(db, spec.kind, q, status, field, level, procedure)
@@ -133,7 +132,6 @@ def register(spec: KindPages) -> None:
         return render(request, "admin/_kb_results.html" if partial else "admin/kb_list.html", context)
 
     @router.get(f"/{spec.path}/new")
-    @html_errors
     def new_page(request: Request, db: SessionDep, _: ConsoleAdmin, from_unanswered: int | None = None) -> Response:
         values, source = spec.values(None), None
         if from_unanswered is not None and spec.kind == "faq":
@@ -145,7 +143,6 @@ def register(spec: KindPages) -> None:
         return editor(request, db, spec, None, values=values, source=source)
 
     @router.post(f"/{spec.path}/new")
-    @html_errors
     def create(request: Request, db: SessionDep, admin: ConsoleAdmin, form: FormData) -> Response:
         result = spec.parse(db, form)
         source_id = form.get("from_unanswered", "")
@@ -170,13 +167,11 @@ def register(spec: KindPages) -> None:
         return _redirect(spec.url(row.id), "published" if publish else "created")
 
     @router.get(f"/{spec.path}/{{entity_id}}")
-    @html_errors
     def edit_page(request: Request, entity_id: str, db: SessionDep, _: ConsoleAdmin, msg: str = "") -> Response:
         row = kb_store.get_row(db, spec.kind, entity_id)
         return editor(request, db, spec, row, notice=NOTICES.get(msg))
 
     @router.post(f"/{spec.path}/{{entity_id}}")
-    @html_errors
     def save(request: Request, entity_id: str, db: SessionDep, admin: ConsoleAdmin, form: FormData) -> Response:
         row = kb_store.get_row(db, spec.kind, entity_id)
         result = spec.parse(db, {**form, "id": entity_id})
@@ -209,7 +204,6 @@ def register(spec: KindPages) -> None:
         return _redirect(spec.url(entity_id), "published" if published else "saved" if changed else "unchanged")
 
     @router.post(f"/{spec.path}/{{entity_id}}/{{action}}")
-    @html_errors
     def archive_or_restore(request: Request, entity_id: str, action: str, db: SessionDep, admin: ConsoleAdmin,
                            form: FormData) -> Response:
         if action not in ("archive", "restore"):
@@ -228,7 +222,6 @@ def register(spec: KindPages) -> None:
         return _redirect(spec.url(entity_id), "archived" if archived else "restored")
 
     @router.get(f"/{spec.path}/{{entity_id}}/history")
-    @html_errors
     def history_page(request: Request, entity_id: str, db: SessionDep, _: ConsoleAdmin) -> Response:
         row = kb_store.get_row(db, spec.kind, entity_id)
         return render(request, "admin/kb_history.html", {
@@ -248,13 +241,11 @@ def register(spec: KindPages) -> None:
             "changes": views.field_changes(kb_store.diff(row.published, revision.content))}, status_code=status_code)
 
     @router.get(f"/{spec.path}/{{entity_id}}/rollback/{{revision_id}}")
-    @html_errors
     def rollback_page(request: Request, entity_id: str, revision_id: int, db: SessionDep,
                       _: ConsoleAdmin) -> Response:
         return rollback_view(request, db, entity_id, revision_id)
 
     @router.post(f"/{spec.path}/{{entity_id}}/rollback/{{revision_id}}")
-    @html_errors
     def rollback(request: Request, entity_id: str, revision_id: int, db: SessionDep, admin: ConsoleAdmin,
                  form: FormData) -> Response:
         try:
@@ -270,7 +261,6 @@ def register(spec: KindPages) -> None:
 
 
 @router.post("/preview/procedure")
-@html_errors
 def preview(request: Request, db: SessionDep, _: ConsoleAdmin, form: FormData) -> Response:
     """The citizen-facing answer composed from the form as it is now (nothing is saved)."""
     result = forms.procedure_from_form({**form, "id": "xem-truoc"})  # the id plays no part in the answer

@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from api import staff
-from api.console.admin_access import ADMIN_ONLY, html_errors
+from api.console.admin_access import ADMIN_ONLY
 from api.console.admin_kb_views import working
 from api.console.web import ConsoleAdmin, render
 from api.core.errors import AppError
@@ -78,7 +78,6 @@ def _context(db: Session) -> dict[str, object]:
 
 
 @router.get("")
-@html_errors
 def unanswered_page(request: Request, db: SessionDep, _: ConsoleAdmin,
                     view: Annotated[str, Query(pattern="^(open|faq|dismissed|all)$")] = "open",
                     before: int | None = None) -> Response:
@@ -114,7 +113,6 @@ def _get(db: Session, question_id: int) -> Q:
 
 
 @router.post("/{question_id}/dismiss")
-@html_errors
 def dismiss(request: Request, question_id: int, db: SessionDep, admin: ConsoleAdmin) -> Response:
     row = _get(db, question_id)
     rows = mark(db, admin, row, "dismissed")
@@ -122,7 +120,6 @@ def dismiss(request: Request, question_id: int, db: SessionDep, admin: ConsoleAd
 
 
 @router.post("/{question_id}/reopen")
-@html_errors
 def reopen(request: Request, question_id: int, db: SessionDep, admin: ConsoleAdmin) -> Response:
     row = _get(db, question_id)
     mark(db, admin, row, None)

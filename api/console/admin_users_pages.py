@@ -14,7 +14,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from api import staff
-from api.console.admin_access import ADMIN_ONLY, html_errors
+from api.console.admin_access import ADMIN_ONLY
 from api.console.admin_kb_pages import FormData
 from api.console.web import ConsoleAdmin, render
 from api.core import security
@@ -96,13 +96,11 @@ def _done(notice: str, user_id: int) -> Response:
 
 
 @router.get("")
-@html_errors
 def list_users(request: Request, db: SessionDep, _: ConsoleAdmin, msg: str = "", user: int | None = None) -> Response:
     return users_page(request, db, notice=NOTICES.get(msg), highlight=user)
 
 
 @router.post("")
-@html_errors
 def create_user(request: Request, db: SessionDep, admin: ConsoleAdmin, form: FormData) -> Response:
     new = {key: form.get(key, "").strip() for key in ("username", "full_name", "role")}
     role = new["role"] if new["role"] in ROLE_LABELS else ""
@@ -120,7 +118,6 @@ def create_user(request: Request, db: SessionDep, admin: ConsoleAdmin, form: For
 
 
 @router.post("/{user_id}/{action}")
-@html_errors
 def change(request: Request, user_id: int, action: str, db: SessionDep, admin: ConsoleAdmin,
            form: FormData) -> Response:
     user = _target(db, user_id)

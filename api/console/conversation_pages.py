@@ -21,9 +21,8 @@ from sqlalchemy.orm import Session
 from api import handoff as handoffs
 from api import staff
 from api.console import quick_replies
-from api.console.officer_pages import last_citizen_texts, pressed_titles, refused, transcript_out
+from api.console.officer_pages import last_citizen_texts, pressed_titles, transcript_out
 from api.console.web import ConsoleUser, render
-from api.core.errors import AppError
 from api.db.models import Handoff, HandoffStatus, ProcedureRow, Role, StaffUser
 from api.deps import SessionDep
 from api.routes.handoffs import HandoffItem, handoff_id_of, items
@@ -89,10 +88,7 @@ def _panel(request: Request, db: Session, handoff: Handoff, item: HandoffItem, m
 
 @router.get("/{handoff_id}")
 def conversation_page(handoff_id: str, request: Request, db: SessionDep, me: ConsoleUser) -> Response:
-    try:
-        handoff, item = _load(db, handoff_id)
-    except AppError as error:
-        return refused(request, db, error)
+    handoff, item = _load(db, handoff_id)
     messages, has_older = transcript_out(db, handoff.conversation_id)
     status = _status_context(db, handoff, item, me)
     staff.record(db, me.id, "handoff.view", f"handoff:{handoff.id}")  # who read a citizen's conversation
@@ -108,10 +104,7 @@ def conversation_page(handoff_id: str, request: Request, db: SessionDep, me: Con
 def new_messages(handoff_id: str, request: Request, db: SessionDep, me: ConsoleUser,
                  after: int = Query(0, ge=0, le=2**31 - 1)) -> Response:
     """Messages after `after` (appended by the page), and the new cursor (swapped out of band)."""
-    try:
-        handoff, _ = _load(db, handoff_id)
-    except AppError as error:
-        return refused(request, db, error)
+    handoff, _ = _load(db, handoff_id)
     messages, _ = transcript_out(db, handoff.conversation_id, after=after)
     last_id = messages[-1].id if messages else after
     return render(request, "officer/_new_messages.html", {
@@ -120,19 +113,13 @@ def new_messages(handoff_id: str, request: Request, db: SessionDep, me: ConsoleU
 
 @router.get("/{handoff_id}/status")
 def status_line(handoff_id: str, request: Request, db: SessionDep, me: ConsoleUser) -> Response:
-    try:
-        handoff, item = _load(db, handoff_id)
-    except AppError as error:
-        return refused(request, db, error)
+    handoff, item = _load(db, handoff_id)
     return render(request, "officer/_status.html", _status_context(db, handoff, item, me))
 
 
 @router.get("/{handoff_id}/actions")
 def actions_panel(handoff_id: str, request: Request, db: SessionDep, me: ConsoleUser) -> Response:
-    try:
-        handoff, item = _load(db, handoff_id)
-    except AppError as error:
-        return refused(request, db, error)
+    handoff, item = _load(db, handoff_id)
     return _panel(request, db, handoff, item, me)
 
 
@@ -140,10 +127,7 @@ def actions_panel(handoff_id: str, request: Request, db: SessionDep, me: Console
 def claim(handoff_id: str, request: Request, db: SessionDep, me: ConsoleUser, then: str = "panel") -> Response:
     """Take the conversation. From the queue (`then=open`) the browser goes to the conversation; on its page the
     actions panel is swapped for the reply box. Losing the race shows who has it."""
-    try:
-        handoff = handoffs.claim(db, handoff_id_of(handoff_id), me)
-    except AppError as error:
-        return refused(request, db, error)
+    handoff = handoffs.claim(db, handoff_id_of(handoff_id), me)
     page = f"/console/conversations/{handoff.id}"
     if not request.headers.get("hx-request"):
         return RedirectResponse(page, status_code=303)
@@ -156,10 +140,7 @@ def claim(handoff_id: str, request: Request, db: SessionDep, me: ConsoleUser, th
 def reply(handoff_id: str, request: Request, db: SessionDep, me: ConsoleUser,
           text: Annotated[str, Form(max_length=20000)] = "") -> Response:
     """Send the officer's answer; stored and committed before the response. The page's transcript fetches it."""
-    try:
-        message = handoffs.reply(db, handoff_id_of(handoff_id), me, text)
-    except AppError as error:
-        return refused(request, db, error)
+    message = handoffs.reply(db, handoff_id_of(handoff_id), me, text)
     if not request.headers.get("hx-request"):
         return RedirectResponse(f"/console/conversations/{handoff_id}#msg-{message.id}", status_code=303)
     return Response(status_code=200, headers=CHANGED)
@@ -168,10 +149,7 @@ def reply(handoff_id: str, request: Request, db: SessionDep, me: ConsoleUser,
 @router.post("/{handoff_id}/transfer")
 def transfer(handoff_id: str, request: Request, db: SessionDep, me: ConsoleUser,
              officer_id: Annotated[int, Form(ge=1, le=2**31 - 1)]) -> Response:
-    try:
-        handoff = handoffs.transfer(db, handoff_id_of(handoff_id), me, officer_id)
-    except AppError as error:
-        return refused(request, db, error)
+    handoff = handoffs.transfer(db, handoff_id_of(handoff_id), me, officer_id)
     if not request.headers.get("hx-request"):
         return RedirectResponse(f"/console/conversations/{handoff.id}", status_code=303)
     return _panel(request, db, handoff, items(db, [handoff])[0], me, changed=True)
@@ -180,10 +158,7 @@ def transfer(handoff_id: str, request: Request, db: SessionDep, me: ConsoleUser,
 @router.post("/{handoff_id}/resolve")
 def resolve(handoff_id: str, request: Request, db: SessionDep, me: ConsoleUser) -> Response:
     """Done: the conversation goes back to the bot, which asks the citizen for a rating."""
-    try:
-        handoff = handoffs.resolve(db, handoff_id_of(handoff_id), me)
-    except AppError as error:
-        return refused(request, db, error)
+    handoff = handoffs.resolve(db, handoff_id_of(handoff_id), me)
     if not request.headers.get("hx-request"):
         return RedirectResponse(f"/console/conversations/{handoff.id}", status_code=303)
     return _panel(request, db, handoff, items(db, [handoff])[0], me, changed=True)

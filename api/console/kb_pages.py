@@ -78,10 +78,7 @@ def kb_page(request: Request, db: SessionDep, me: ConsoleUser, q: str = Query(""
 @router.get("/procedures/{procedure_id}")
 def procedure_page(procedure_id: str, request: Request, db: SessionDep, me: ConsoleUser,
                    aspect: str | None = None) -> Response:
-    try:
-        procedure = kb_store.require_published(db, procedure_id)
-    except AppError as error:
-        return render(request, "error.html", {"message": error.message}, status_code=error.status)
+    procedure = kb_store.require_published(db, procedure_id)
     aspect = clean_aspect(aspect)
     today = get_settings().today()
     return render(request, "kb/procedure.html", {

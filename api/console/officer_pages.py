@@ -1,19 +1,16 @@
-"""What the officers' pages share: Vietnamese labels, template filters, how a refused action is shown, the
-transcript as the templates render it, and the list of officers a conversation can be transferred to.
+"""What the officers' pages share: Vietnamese labels, template filters, the transcript as the templates
+render it, and the list of officers a conversation can be transferred to.
 
 The pages themselves live in queue_pages, conversation_pages, kb_pages, history_pages, quick_replies and live.
 """
 
 from __future__ import annotations
 
-from fastapi import Request
-from fastapi.responses import PlainTextResponse, Response
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from api import handoff as handoffs
-from api.console.web import render, templates
-from api.core.errors import AppError
+from api.console.web import templates
 from api.db.models import Message, MessageAuthor
 from api.routes.handoffs import MessageOut, message_out
 from knowledge_base import answers
@@ -58,15 +55,6 @@ def source_label(source: str) -> str:
 
 
 templates.env.filters["source_label"] = source_label
-
-
-def refused(request: Request, db: Session, error: AppError) -> Response:
-    """A domain refusal (AppError, already in Vietnamese) as the officer sees it: a toast for htmx requests (the
-    text is the body; console.js shows it), an error page otherwise. Nothing of the failed action is kept."""
-    db.rollback()
-    if request.headers.get("hx-request"):
-        return PlainTextResponse(error.message, status_code=error.status)
-    return render(request, "error.html", {"message": error.message}, status_code=error.status)
 
 
 def transcript_out(db: Session, conversation_id: int, after: int | None = None,

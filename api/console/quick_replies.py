@@ -12,7 +12,6 @@ from sqlalchemy.orm import Session
 
 from api import handoff as handoffs
 from api import staff
-from api.console.officer_pages import refused
 from api.console.web import ConsoleUser, render
 from api.core.errors import AppError
 from api.db.models import QuickReply, Role, StaffUser
@@ -102,10 +101,7 @@ def update(reply_id: Annotated[int, Path(ge=1, le=_MAX_ID)], request: Request, d
 @router.post("/{reply_id}/delete")
 def delete(reply_id: Annotated[int, Path(ge=1, le=_MAX_ID)], request: Request, db: SessionDep,
            me: ConsoleUser) -> Response:
-    try:
-        reply = _editable(db, reply_id, me)
-    except AppError as error:
-        return refused(request, db, error)
+    reply = _editable(db, reply_id, me)
     staff.record(db, me.id, "quick_reply.delete", f"quick_reply:{reply.id}", {"title": reply.title})
     db.delete(reply)
     return RedirectResponse(f"{PAGE}?deleted=1", status_code=303)

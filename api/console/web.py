@@ -119,6 +119,14 @@ def render(request: Request, name: str, context: dict[str, Any] | None = None, s
                                       headers=headers)
 
 
+def error_page(request: Request, message: str, status_code: int) -> Response:
+    """A refusal as the console shows it: plain text for htmx requests (console.js shows it as a toast), else the
+    error page. The request's transaction has been rolled back by then."""
+    if request.headers.get("hx-request"):
+        return Response(message, status_code=status_code, media_type="text/plain; charset=utf-8")
+    return render(request, "error.html", {"message": message}, status_code=status_code)
+
+
 def login_redirect(request: Request, error: LoginRequired) -> Response:
     target = f"/console/login?next={quote(error.next_url, safe='')}" + ("&expired=1" if error.expired else "")
     if request.headers.get("hx-request"):
