@@ -121,6 +121,8 @@ def serve(timeout: float = 600) -> int:
         stop_all(procs)
         return 1
     print(f"[launcher] ready in {time.monotonic() - started:.1f} s", flush=True)
+    print(f"  Demo + widget {settings.app_url}/", flush=True)
+    print(f"  Staff console {settings.app_url}/console", flush=True)
     print(f"  Chat API      POST {settings.app_url}/api/v1/chat", flush=True)
     print(f"  API docs      {settings.app_url}/docs", flush=True)
     print(f"  Health        {settings.app_url}/readyz", flush=True)
