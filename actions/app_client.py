@@ -1,4 +1,4 @@
-"""The action server's only way to the app: its HTTP API (APP_URL)."""
+"""The action server's only way to the app: its HTTP API (APP_URL), with a short timeout."""
 
 from __future__ import annotations
 
@@ -7,13 +7,17 @@ from typing import Any
 
 import httpx
 
+# Rasa waits for the action server with a fixed timeout no setting changes; the app must answer well within the
+# gateway's bound on a whole turn, so a slow app costs the citizen at most this before the apology.
+TIMEOUT_SECONDS = 3.0
+
 
 class AppUnavailable(Exception):
     pass
 
 
 class AppClient:
-    def __init__(self, base_url: str | None = None, timeout: float = 5.0, token: str | None = None,
+    def __init__(self, base_url: str | None = None, timeout: float = TIMEOUT_SECONDS, token: str | None = None,
                  transport: httpx.AsyncBaseTransport | None = None) -> None:
         self.base_url = (base_url or os.environ.get("APP_URL") or "http://127.0.0.1:8000").rstrip("/")
         self.timeout = timeout
@@ -29,18 +33,10 @@ class AppClient:
                                              transport=self.transport)
         return self._client
 
-    async def get(self, path: str, **params: Any) -> Any:
-        try:
-            response = await self._http.get(path, params=params or None)
-            response.raise_for_status()
-            return response.json()
-        except (httpx.HTTPError, ValueError) as error:
-            raise AppUnavailable(f"{path}: {error}") from error
-
     async def post(self, path: str, body: dict[str, Any]) -> Any:
         try:
             response = await self._http.post(path, json=body)
             response.raise_for_status()
             return response.json()
         except (httpx.HTTPError, ValueError) as error:
-            raise AppUnavailable(f"{path}: {error}") from error
+            raise AppUnavailable(f"{path}: {error.__class__.__name__} {error}") from error

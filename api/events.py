@@ -9,6 +9,7 @@ Topics:
 - `conv:{id}`  a message was stored in conversation `id` (published automatically on commit)
 - `messages`   any message was stored (for channel pushers)
 - `handoffs`   a handoff was opened or changed state (the officers' queue)
+- `turns`      a citizen message waits for the backlog (the busy notice was given)
 
 One process: an in-memory bus. Several app replicas: `REDIS_URL` set → the same signals through Redis
 pub/sub, so a message stored by one replica wakes the WebSocket held by another.
@@ -31,6 +32,7 @@ log = logging.getLogger(__name__)
 
 QUEUE = "handoffs"
 MESSAGES = "messages"
+TURNS = "turns"
 _PENDING = "pending_topics"
 _CHANNEL_PREFIX = "tlhc:events:"
 

@@ -29,8 +29,8 @@ from api.db.models import (
     StaffUser,
     utcnow,
 )
-from api.gateway import get_or_create_conversation
 from api.office_hours import OfficeHours, describe_opening
+from api.services.conversations import get_or_create, split_sender
 
 log = logging.getLogger(__name__)
 
@@ -46,12 +46,6 @@ OPENED = {
 }
 _RECENT_CLAIMS = 20
 _RECENT_DAYS = 14
-
-
-def split_sender(sender: str) -> tuple[str, str]:
-    """Rasa's sender id is "{channel}:{user_id}"; anything else is taken as the REST channel."""
-    channel, sep, user_id = sender.partition(":")
-    return (channel, user_id) if sep and channel and user_id else ("api", sender)
 
 
 def _office(office: OfficeHours | None) -> OfficeHours:
@@ -73,7 +67,7 @@ def open_handoff(db: Session, sender: str, reason: str, note: str | None = None,
     now = now or utcnow()
     office_open = _office(office).is_open(now)
     channel, user_id = split_sender(sender)
-    conversation = get_or_create_conversation(db, channel, user_id)
+    conversation = get_or_create(db, channel, user_id)
     handoff = open_handoff_of(db, conversation.id)
     if handoff is None:
         status = HandoffStatus.waiting if reason != "complaint" and office_open else HandoffStatus.ticket

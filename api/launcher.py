@@ -20,6 +20,11 @@ from api.core.config import ROOT, Settings, get_settings
 VENV_PYTHON = ROOT / ".venv" / "bin" / "python"
 
 
+RESTART_FIRST_DELAY = 1.0
+RESTART_MAX_DELAY = 30.0
+HEALTHY_AFTER = 60.0  # a child that ran this long starts its back-off again from the first delay
+
+
 @dataclass
 class Child:
     name: str
@@ -28,11 +33,33 @@ class Child:
     log_path: Path
     process: subprocess.Popen[bytes] | None = None
     tail: deque[str] = field(default_factory=lambda: deque(maxlen=40))
+    started_at: float = 0.0
+    restart_delay: float = RESTART_FIRST_DELAY
+    restart_at: float | None = None  # when a dead child is started again
 
     def start(self) -> None:
         self.process = subprocess.Popen(self.command, cwd=ROOT, env=self.env, stdout=subprocess.PIPE,
                                         stderr=subprocess.STDOUT, start_new_session=True)
+        self.started_at, self.restart_at = time.monotonic(), None
         threading.Thread(target=self._pump, daemon=True).start()
+
+    def watch(self) -> None:
+        """Start a dead child again, waiting longer after each quick death (1 s, 2 s, 4 s … 30 s)."""
+        now = time.monotonic()
+        if self.restart_at is None:
+            code = self.exited()
+            if code is None:
+                return
+            if now - self.started_at >= HEALTHY_AFTER:
+                self.restart_delay = RESTART_FIRST_DELAY
+            self.restart_at = now + self.restart_delay
+            print(f"[launcher] {self.name} stopped (code {code}); restarting in {self.restart_delay:.0f} s; "
+                  "last lines:", file=sys.stderr, flush=True)
+            print("\n".join(list(self.tail)[-10:]), file=sys.stderr, flush=True)
+            self.restart_delay = min(self.restart_delay * 2, RESTART_MAX_DELAY)
+        elif now >= self.restart_at:
+            self.start()
+            print(f"[launcher] {self.name} restarted (pid {self.process.pid if self.process else '?'})", flush=True)
 
     def _pump(self) -> None:
         assert self.process and self.process.stdout
@@ -66,7 +93,10 @@ def children(settings: Settings, model: Path) -> list[Child]:
     actions = [str(VENV_PYTHON), "-m", "rasa_sdk", "--actions", "actions", "--port", str(settings.actions_port)]
     app = [str(VENV_PYTHON), "-m", "uvicorn", "api.main:app", "--host", settings.host, "--port",
            str(settings.app_port), "--no-access-log",
-           "--ws-max-size", "16384"]  # widget frames are ≤ 8 KB: refuse bigger ones before reading them
+           "--ws-max-size", "16384",  # widget frames are ≤ 8 KB: refuse bigger ones before reading them
+           # the client's address from X-Forwarded-For only when the peer is a trusted proxy
+           *(["--proxy-headers", "--forwarded-allow-ips", settings.trusted_proxies] if settings.trusted_proxies
+             else ["--no-proxy-headers"])]
     return [
         Child("rasa", rasa, {**rasa_model.rasa_env(), **env}, logs / "rasa.log"),
         Child("actions", actions, env, logs / "actions.log"),
@@ -128,13 +158,9 @@ def serve(timeout: float = 600) -> int:
     print(f"  Health        {settings.app_url}/readyz", flush=True)
     print(f"  Rasa          {settings.rasa_url}   Actions {settings.action_server_url}", flush=True)
     print("  Ctrl-C stops everything.", flush=True)
-    code = 0
-    while not stopping.wait(1):
-        if dead := [c for c in procs if c.exited() is not None]:
-            print(f"[launcher] {dead[0].name} stopped unexpectedly; last lines:", file=sys.stderr)
-            print("\n".join(dead[0].tail), file=sys.stderr)
-            code = 1
-            break
+    while not stopping.wait(0.5):
+        for child in procs:
+            child.watch()
     print("[launcher] stopping …", flush=True)
     stop_all(procs)
-    return code
+    return 0

@@ -11,13 +11,15 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request, Response
 
 from api import console, events, kb_store
+from api.backlog import Backlog
 from api.channels import telegram
 from api.core.body_limit import BodyLimitMiddleware
 from api.core.config import Settings, get_settings
 from api.core.errors import install_error_handlers
 from api.core.logging import configure_logging
-from api.core.rate_limit import RateLimiter
+from api.core.rate_limits import RateLimits
 from api.db.base import session_scope
+from api.gateway import Gateway
 from api.rasa_client import RasaClient
 from api.routes import (
     admin_kb,
@@ -58,7 +60,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.settings = settings
-        app.state.rasa = RasaClient(settings.rasa_url, settings.rasa_timeout_seconds)
+        app.state.rasa = RasaClient(settings.rasa_url, settings.turn_timeout_s,
+                                    max_connections=settings.max_turns_in_flight * 2)
+        app.state.limits = RateLimits(settings.redis_url, conversation_per_minute=settings.conversation_rate_per_minute,
+                                      client_per_minute=settings.client_rate_per_minute,
+                                      search_per_minute=settings.search_rate_per_minute)
+        app.state.gateway = Gateway(settings, app.state.rasa, app.state.limits)
         app.state.events = events.make_bus(settings.redis_url)
         events.install(app.state.events)
         await app.state.events.start()
@@ -66,19 +73,21 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             if report := kb_store.seed_if_empty(db):
                 log.info("knowledge base seeded", extra={"records": len(report.created)})
         app.state.search = make_search_service(settings)
-        app.state.search_limiter = RateLimiter(settings.search_rate_per_minute)
         app.state.on_kb_published = lambda: reload_search_index(app)
         reload_search_index(app)
+        app.state.backlog = Backlog(app.state.gateway, settings, workers=max(1, settings.max_turns_in_flight // 4))
+        app.state.backlog.start()
         app.state.telegram = None
         if settings.telegram_bot_token.get_secret_value():  # no token: nothing Telegram-related starts
-            app.state.telegram = telegram.TelegramChannel(settings, app.state.rasa)
+            app.state.telegram = telegram.TelegramChannel(settings, app.state.gateway)
             await app.state.telegram.start()
         log.info("app started", extra={"database": settings.database_url.split(":", 1)[0], "rasa": settings.rasa_url})
         yield
         if app.state.telegram is not None:
             await app.state.telegram.stop()
+        await app.state.backlog.stop()
         app.state.search.close()
-        app.state.rasa.close()
+        await app.state.rasa.close()
         await app.state.events.close()
 
     app = FastAPI(title="Trợ lý ảo thủ tục hành chính", version="0.1.0", lifespan=lifespan,

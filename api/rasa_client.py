@@ -1,4 +1,5 @@
-"""HTTP client for the Rasa server: REST channel and status."""
+"""Async HTTP client for the Rasa server (REST channel and status): waiting on Rasa holds no thread and no
+database connection, only a socket."""
 
 from __future__ import annotations
 
@@ -15,23 +16,27 @@ class RasaUnavailable(Exception):
 
 
 class RasaClient:
-    def __init__(self, base_url: str, timeout: float) -> None:
-        self._http = httpx.Client(base_url=base_url, timeout=timeout)
+    def __init__(self, base_url: str, timeout: float, max_connections: int = 64) -> None:
+        self.timeout = timeout
+        self._http = httpx.AsyncClient(base_url=base_url, timeout=timeout,
+                                       limits=httpx.Limits(max_connections=max_connections,
+                                                           max_keepalive_connections=max_connections))
 
-    def send(self, sender: str, message: str) -> list[dict[str, Any]]:
+    async def send(self, sender: str, message: str, timeout: float | None = None) -> list[dict[str, Any]]:
         """Send one user message (text, or a "/intent{...}" payload); return Rasa's bot messages."""
         try:
-            response = self._http.post("/webhooks/rest/webhook", json={"sender": sender, "message": message})
+            response = await self._http.post("/webhooks/rest/webhook", json={"sender": sender, "message": message},
+                                              timeout=timeout or self.timeout)
             response.raise_for_status()
             replies = response.json()
         except (httpx.HTTPError, ValueError) as error:
-            log.warning("rasa request failed", extra={"error": str(error)})
+            log.warning("rasa request failed", extra={"error": f"{error.__class__.__name__} {error}"})
             raise RasaUnavailable(str(error)) from error
         return replies if isinstance(replies, list) else []
 
-    def ready(self) -> tuple[bool, str]:
+    async def ready(self) -> tuple[bool, str]:
         try:
-            response = self._http.get("/status", timeout=3)
+            response = await self._http.get("/status", timeout=3)
         except httpx.HTTPError as error:
             return False, f"unreachable: {error.__class__.__name__}"
         if response.status_code != 200:
@@ -39,5 +44,5 @@ class RasaClient:
         model = response.json().get("model_file") or ""
         return bool(model), model or "no model loaded"
 
-    def close(self) -> None:
-        self._http.close()
+    async def close(self) -> None:
+        await self._http.aclose()

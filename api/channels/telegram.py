@@ -63,11 +63,9 @@ from api.core import security
 from api.core.config import Settings
 from api.core.errors import AppError
 from api.core.privacy import mask_identifier
-from api.core.rate_limit import RateLimiter
 from api.db.base import session_scope
 from api.db.models import Conversation, Message, MessageAuthor, StaffUser, utcnow
-from api.gateway import GatewayResult, Reply, handle_citizen_message
-from api.rasa_client import RasaClient
+from api.gateway import REQUEST_HUMAN, CitizenMessage, Gateway, MessageRefused, Reply
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -219,8 +217,9 @@ class _HideToken(logging.Filter):
 
 
 def _unpushed(message: Any) -> list[Any]:
-    """Conditions of a message still to push (on `Message` or an alias of it)."""
-    return [message.pushed_at.is_(None), message.author.in_((MessageAuthor.officer, MessageAuthor.system)),
+    """Conditions of a message still to push (on `Message` or an alias of it): officer and system messages, and bot
+    answers given later by the backlog (answers in the reply to a message are stored as delivered)."""
+    return [message.pushed_at.is_(None), message.author != MessageAuthor.citizen,
             message.created_at >= utcnow() - PUSH_WINDOW]
 
 
@@ -233,14 +232,14 @@ class _Transient(Exception):
 class TelegramChannel:
     """The bot: handlers for commands, text and button presses; the pusher of officer messages."""
 
-    def __init__(self, settings: Settings, rasa: RasaClient, retry_base_seconds: float = 1.0) -> None:
+    def __init__(self, settings: Settings, gateway: Gateway, retry_base_seconds: float = 1.0) -> None:
         token = settings.telegram_bot_token.get_secret_value()
         if not token:
             raise ValueError("TELEGRAM_BOT_TOKEN is not set")
         self.webhook = settings.telegram_mode == "webhook"
         if self.webhook and not settings.telegram_webhook_url.startswith("https://"):
             raise ValueError("TELEGRAM_WEBHOOK_URL must be an https:// URL in webhook mode")
-        self.settings, self.rasa = settings, rasa
+        self.settings, self.gateway = settings, gateway
         self.webhook_secret = settings.telegram_webhook_secret.get_secret_value()
         self.retry_base = retry_base_seconds
         base = settings.telegram_api_base_url
@@ -253,10 +252,9 @@ class TelegramChannel:
             builder = builder.updater(None)  # updates come from our own route
         self.app: Application = builder.build()
         self._hide_token = _HideToken(token)
-        self._limiter = RateLimiter(settings.telegram_rate_per_minute)
         self._told_limited: dict[int, float] = {}
         self._locks: dict[int, asyncio.Lock] = {}
-        self._executor = ThreadPoolExecutor(WORKERS, thread_name_prefix="telegram")
+        self._executor = ThreadPoolExecutor(WORKERS, thread_name_prefix="telegram")  # button look-ups and pushes
         self._push_lock = asyncio.Lock()
         self._chosen: OrderedDict[int, None] = OrderedDict()  # stored messages whose keyboard was used
         self._status: tuple[bool, str] = (False, "starting")
@@ -379,9 +377,9 @@ class TelegramChannel:
             await self._send_text(chat_id, help_text(self.settings))
 
     async def _on_canbo(self, update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
-        if (chat_id := await self._admitted(update)) is not None:
-            async with self._lock(chat_id):
-                await self._converse(chat_id, update.update_id, text="Gặp cán bộ", payload="/request_human")
+        if (chat := update.effective_chat) is not None:
+            async with self._lock(chat.id):
+                await self._converse(chat.id, update.update_id, text="Gặp cán bộ", payload=REQUEST_HUMAN)
 
     async def _on_unknown_command(self, update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
         if (chat_id := await self._admitted(update)) is not None:
@@ -392,17 +390,11 @@ class TelegramChannel:
             await self._send_text(chat_id, TEXT_ONLY)
 
     async def _on_text(self, update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
-        chat_id = await self._admitted(update)
-        message = update.effective_message
-        if chat_id is None or message is None or not (text := (message.text or "").strip()):
+        chat, message = update.effective_chat, update.effective_message
+        if chat is None or message is None or not (message.text or "").strip():
             return
-        limit = self.settings.max_message_chars
-        if len(text) > limit:
-            await self._send_text(chat_id, f"Tin nhắn dài quá {limit:,} ký tự. Bạn vui lòng viết ngắn gọn hơn."
-                                  .replace(",", "."))
-            return
-        async with self._lock(chat_id):
-            await self._converse(chat_id, update.update_id, text=text)
+        async with self._lock(chat.id):
+            await self._converse(chat.id, update.update_id, text=message.text)
 
     async def _on_button(self, update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
         query = update.callback_query
@@ -414,8 +406,6 @@ class TelegramChannel:
             return
         if query.data == CHOSEN:
             await self._answer(query.answer(ALREADY_CHOSEN))
-            return
-        if not await self._allow(chat.id, answer=query.answer):
             return
         async with self._lock(chat.id):  # in order with the chat's text messages
             parsed = parse_callback_data(query.data)
@@ -449,25 +439,26 @@ class TelegramChannel:
     # --- conversation --------------------------------------------------------------------------------------
 
     async def _admitted(self, update: Update) -> int | None:
-        """The chat id, if this chat may send another message now (rate limit per chat)."""
+        """The chat id, if this chat may have another command answered now (commands that do not reach the
+        gateway count against the same per-conversation limit)."""
         chat = update.effective_chat
         if chat is None:
             return None
-        return chat.id if await self._allow(chat.id) else None
+        limits = self.gateway.limits
+        if (await limits.hit(limits.conversation, f"{CHANNEL}:{chat.id}")).allowed:
+            return chat.id
+        await self._tell_limited(chat.id)
+        return None
 
-    async def _allow(self, chat_id: int, answer: Callable[..., Awaitable[Any]] | None = None) -> bool:
-        if self._limiter.allow(str(chat_id)):
-            return True
+    async def _tell_limited(self, chat_id: int) -> None:
+        """Tell a chat over its limit why it gets no answer, once a minute."""
         now = time.monotonic()
         log.info("telegram: chat rate-limited", extra={"chat": _masked(chat_id)})
-        if answer is not None:
-            await self._answer(answer(RATE_LIMITED[:200]))
-        elif now - self._told_limited.get(chat_id, -1e9) > self._limiter.window:  # told once per minute
+        if now - self._told_limited.get(chat_id, -1e9) > 60:
             self._told_limited[chat_id] = now
             if len(self._told_limited) > 10_000:
                 self._told_limited = {c: t for c, t in self._told_limited.items() if now - t < 60}
             await self._send_text(chat_id, RATE_LIMITED)
-        return False
 
     def _lock(self, chat_id: int) -> asyncio.Lock:
         lock = self._locks.get(chat_id)
@@ -483,8 +474,15 @@ class TelegramChannel:
         lock, so a chat's messages are handled in order)."""
         with contextlib.suppress(TelegramError):  # cosmetic
             await self.app.bot.send_chat_action(chat_id, ChatAction.TYPING)
+        message = CitizenMessage(CHANNEL, str(chat_id), text, payload, f"tg:{update_id}")
         try:
-            result = await self._in_thread(self._gateway, chat_id, update_id, text, payload)
+            result = await self.gateway.handle(message)
+        except MessageRefused as refused:
+            if refused.code == "rate_limited":
+                await self._tell_limited(chat_id)
+            else:
+                await self._send_text(chat_id, refused.message)
+            return
         except Exception:
             log.exception("telegram: message not handled", extra={"chat": _masked(chat_id)})
             await self._send_text(chat_id, APOLOGY)
@@ -492,18 +490,10 @@ class TelegramChannel:
         if result.duplicate:
             log.info("telegram: update already handled", extra={"update_id": update_id})
             return
-        ids: list[int | None] = list(result.reply_message_ids)
-        if len(ids) != len(result.replies):
-            ids = [None] * len(result.replies)
+        ids: list[int | None] = [*result.reply_message_ids, *[None] * len(result.notices)]
         for reply, message_id in zip(result.replies, ids, strict=True):
             if not await self._send_reply(chat_id, reply, message_id):
                 break
-
-    def _gateway(self, chat_id: int, update_id: int, text: str | None, payload: str | None) -> GatewayResult:
-        with session_scope() as db:
-            return handle_citizen_message(db, self.rasa, channel=CHANNEL, user_id=str(chat_id), text=text,
-                                          payload=payload, office=self.settings.office(),
-                                          client_msg_id=f"tg:{update_id}")
 
     def _button(self, chat_id: int, message_id: int, index: int) -> tuple[str, str] | None:
         """The (title, payload) of a button of a stored message of this chat's conversation."""

@@ -19,9 +19,10 @@ from api.console.web import ConsoleUser, render
 from api.core.config import get_settings
 from api.core.errors import AppError
 from api.deps import SessionDep
-from api.routes.search import SearchOut, run_search
+from api.services.answering import Answerer, Question
 from knowledge_base import answers
 from knowledge_base.records import Procedure
+from knowledge_base.service import IndexNotReadyError
 
 router = APIRouter(prefix="/kb")
 ASPECT_CHOICES = [("", "Tổng quan"), *answers.ASPECT_LABELS.items()]
@@ -37,31 +38,19 @@ def clean_aspect(aspect: str | None) -> str | None:
     return aspect if aspect in answers.ASPECTS else None
 
 
-def bot_reply(db: Session, q: str, found: SearchOut) -> answers.Message:
-    """What the bot says to this question asked first in a conversation (as actions/answering.py and
-    /api/v1/bot/procedures/{id}/answer decide: an FAQ's own answer when the question has its wording)."""
-    top = [r.procedure_id for r in found.results]
-    if found.decision == "answer":
-        procedure, source = kb_store.require_published(db, top[0]), found.results[0].source
-        faq = source.removeprefix("faq:") if source.startswith("faq:") else None
-        return ((faq and answers.faq_answer(procedure, faq, q, found.aspect))
-                or answers.answer(procedure, found.aspect, get_settings().today()))
-    if found.decision == "clarify":
-        titles = {r.procedure_id: r.title for r in found.results}
-        return answers.clarify([(pid, titles[pid]) for pid in top[:3]])
-    return answers.nothing_found()
-
-
 def _search(request: Request, db: Session, q: str) -> dict[str, Any]:
-    """Search context for the templates; a refusal (empty question, index still building) becomes `error`."""
+    """Search context for the templates, with the reply the bot gives to this question asked first in a
+    conversation (the bot's own answer policy); a refusal (index still building) becomes `error`."""
     q = q.strip()[:QUERY_MAX]
     if not q:
         return {"q": q}
     try:
-        found = run_search(request, q, 5)
-        return {"q": q, "found": found, "reply": bot_reply(db, q, found), "explain": DECISIONS[found.decision]}
-    except AppError as error:
-        return {"q": q, "error": error.message}
+        found = request.app.state.search.search(q, 5)
+    except IndexNotReadyError:
+        return {"q": q, "error": "Hệ thống đang khởi động chỉ mục tra cứu, vui lòng thử lại sau giây lát."}
+    answerer = Answerer(db, request.app.state.search, get_settings().today(), record_unanswered=False)
+    reply = answerer.decide(Question(text=q), found).message
+    return {"q": q, "found": found, "reply": reply, "explain": DECISIONS[found.decision]}
 
 
 @router.get("")

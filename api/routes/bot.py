@@ -1,23 +1,18 @@
-"""Internal API for the action server (bearer BOT_API_TOKEN): search, answers, handoff, tickets, ratings."""
+"""Internal API for the action server (bearer BOT_API_TOKEN): one call per bot turn."""
 
 from __future__ import annotations
 
-import datetime as dt
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, Field
 
-from api import handoff as handoffs
-from api import kb_store
 from api.core import security
-from api.core.config import get_settings
 from api.core.errors import AppError
-from api.core.privacy import mask_pii
-from api.db.models import UnansweredQuestion, utcnow
 from api.deps import SessionDep
-from api.routes.search import SearchOut, run_search
-from knowledge_base import answers
+from api.services import bot_turns
+from api.services.answering import Question
+from knowledge_base.service import IndexNotReadyError
 
 
 def bot_only(request: Request) -> None:
@@ -29,111 +24,59 @@ def bot_only(request: Request) -> None:
 
 router = APIRouter(prefix="/api/v1/bot", tags=["bot (internal)"], dependencies=[Depends(bot_only)])
 
+Short = Annotated[str, Field(max_length=160)]
+
+
+class EntityIn(BaseModel):
+    entity: Short
+    value: Annotated[str, Field(max_length=500)] | int | float | None = None
+
+
+class SlotsIn(BaseModel):
+    procedure_id: Short | None = None
+    aspect: Short | None = None
+    pending_choices: Annotated[list[Short], Field(max_length=10)] | None = None
+
+
+class TurnIn(BaseModel):
+    sender: str = Field(min_length=1, max_length=200, description='Rasa\'s sender id, "{channel}:{user_id}"')
+    action: Literal["action_answer", "action_handoff", "action_complaint", "action_rate", "action_greet"]
+    intent: Short = ""
+    text: str = Field(default="", max_length=4000, description="what the citizen wrote (or the button payload)")
+    entities: Annotated[list[EntityIn], Field(max_length=20)] = []
+    slots: SlotsIn = SlotsIn()
+
 
 class MessageOut(BaseModel):
     text: str
     buttons: list[dict[str, str]] = []
 
 
-class AnswerOut(BaseModel):
-    procedure_id: str
-    title: str
-    aspect: str | None
-    message: MessageOut
-
-
-class ClarifyIn(BaseModel):
-    procedure_ids: list[str] = Field(min_length=1, max_length=5)
-
-
-class SenderIn(BaseModel):
-    sender: str = Field(min_length=1, max_length=200)
-
-
-class UnansweredIn(SenderIn):
-    text: str = Field(min_length=1, max_length=4000)
-    best_candidate: str | None = None
+class OutcomeOut(BaseModel):
+    decision: str
+    procedure_id: str | None = None
+    aspect: str | None = None
     score: float | None = None
 
 
-class RetrievedIn(BaseModel):
-    procedure_id: str = Field(max_length=160)
-    title: str | None = Field(default=None, max_length=500)
-    score: float | None = None
+class TurnOut(BaseModel):
+    messages: list[MessageOut]
+    slots: dict[str, Any] = Field(description="slots to set in Rasa's tracker (null clears one)")
+    outcome: OutcomeOut
 
 
-class HandoffIn(SenderIn):
-    reason: str = Field(pattern="^(citizen_request|no_answer|complaint)$")
-    note: str | None = Field(default=None, max_length=4000)
-    retrieved: list[RetrievedIn] | None = Field(default=None, max_length=10,
-                                                description="what the bot had found, shown to the officer")
-
-
-class HandoffOut(BaseModel):
-    handoff_id: int
-    status: str  # waiting | assigned | ticket (outside office hours, or a complaint)
-    queue_position: int  # 0 unless waiting
-    office_hours: str
-    office_open: bool
-    next_opening: str | None = Field(description='when officers are back, e.g. "7:30 sáng mai (thứ Ba, 06/01/2026)"; '
-                                                 "null while the office is open")
-    estimated_wait: str = Field(description='"khoảng 5 phút", or "vài phút" when unknown')
-
-
-class RatingIn(SenderIn):
-    rating: int = Field(ge=1, le=5)
-
-
-@router.get("/search", response_model=SearchOut, summary="Search without the public rate limit")
-def bot_search(request: Request, q: Annotated[str, Query(max_length=4000)], k: int = 5) -> SearchOut:
-    return run_search(request, q, k)
-
-
-@router.get("/procedures/{procedure_id}/answer", response_model=AnswerOut, summary="The formatted answer")
-def bot_answer(procedure_id: str, db: SessionDep, aspect: str | None = Query(None, pattern="^[a-z]+$"),
-               faq: str | None = Query(None, max_length=160, description="the FAQ search ranked first"),
-               q: str = Query("", max_length=4000, description="the citizen's question (FAQ wording check)"),
-               on: dt.date | None = None) -> AnswerOut:
-    if aspect is not None and aspect not in answers.ASPECTS:
-        aspect = None
-    procedure = kb_store.require_published(db, procedure_id)
-    on = on or get_settings().today()  # the fee in force on the office's date, not the server's (UTC)
-    message = (faq and answers.faq_answer(procedure, faq, q, aspect)) or answers.answer(procedure, aspect, on)
-    return AnswerOut(procedure_id=procedure.id, title=procedure.title, aspect=aspect,
-                     message=MessageOut(**message.as_dict()))
-
-
-@router.post("/clarify", response_model=MessageOut, summary="Ask which of close candidates is meant")
-def bot_clarify(body: ClarifyIn, db: SessionDep) -> MessageOut:
-    titles = kb_store.published_titles(db, body.procedure_ids)
-    candidates = [(pid, titles[pid]) for pid in body.procedure_ids if pid in titles]
-    return MessageOut(**answers.clarify(candidates).as_dict())
-
-
-@router.post("/unanswered", status_code=201, summary="Record a question the bot could not answer; get the reply")
-def bot_unanswered(body: UnansweredIn, db: SessionDep) -> dict[str, Any]:
-    channel, _ = handoffs.split_sender(body.sender)
-    row = UnansweredQuestion(text=mask_pii(body.text), channel=channel, best_candidate=body.best_candidate,
-                             score=body.score)
-    db.add(row)
-    db.flush()
-    return {"id": row.id, "message": answers.nothing_found().as_dict()}
-
-
-@router.post("/handoff", response_model=HandoffOut, summary="Hand the conversation to an officer")
-def bot_handoff(body: HandoffIn, request: Request, db: SessionDep) -> HandoffOut:
-    settings = request.app.state.settings
-    office, now = settings.office(), utcnow()
-    retrieved = [r.model_dump(exclude_none=True) for r in body.retrieved] if body.retrieved else None
-    handoff, position = handoffs.open_handoff(db, body.sender, body.reason, body.note, retrieved=retrieved,
-                                              office=office, now=now)
-    return HandoffOut(handoff_id=handoff.id, status=handoff.status.value, queue_position=position,
-                      office_hours=settings.office_hours, office_open=office.is_open(now),
-                      next_opening=handoffs.next_opening_text(office, now),
-                      estimated_wait=handoffs.describe_wait(handoffs.average_wait_seconds(db, office, now)))
-
-
-@router.post("/rating", summary="Record the citizen's 1–5 rating")
-def bot_rating(body: RatingIn, db: SessionDep) -> dict[str, Any]:
-    handoff = handoffs.record_rating(db, body.sender, body.rating)
-    return {"recorded": handoff is not None}
+@router.post("/turn", response_model=TurnOut, summary="Everything the bot says and remembers for one turn")
+def bot_turn(body: TurnIn, request: Request, db: SessionDep) -> TurnOut:
+    entities: dict[str, str] = {}
+    for item in body.entities:
+        if item.value is not None:
+            entities.setdefault(item.entity, str(item.value))
+    question = Question(text=body.text, intent=body.intent, entities=entities, procedure_id=body.slots.procedure_id,
+                        aspect=body.slots.aspect, pending_choices=list(body.slots.pending_choices or []))
+    try:
+        result = bot_turns.take_turn(db, request.app.state.search, request.app.state.settings, action=body.action,
+                                     sender=body.sender, question=question)
+    except IndexNotReadyError:
+        raise AppError(503, "index_not_ready", "The search index is still being built.") from None
+    return TurnOut(messages=[MessageOut(**m.as_dict()) for m in result.messages], slots=result.slots,
+                   outcome=OutcomeOut(**vars(result.outcome)))

@@ -13,8 +13,8 @@ from sqlalchemy import select
 
 from api.core.errors import AppError
 from api.db.models import Conversation, ConversationMode, Message, MessageAuthor, StaffUser
-from api.deps import SessionDep, SettingsDep
-from api.gateway import handle_citizen_message
+from api.deps import SessionDep
+from api.gateway import RETRY_AFTER_SECONDS, CitizenMessage, Gateway, MessageRefused
 
 router = APIRouter(prefix="/api/v1", tags=["chat"])
 
@@ -25,6 +25,9 @@ class ChatRequest(BaseModel):
     sender: str = Field(min_length=1, max_length=128, description="stable id of the citizen in the calling client")
     text: str | None = Field(default=None, description="what the citizen typed")
     payload: str | None = Field(default=None, max_length=512, description="payload of a button the citizen pressed")
+    client_msg_id: str | None = Field(default=None, min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$",
+                                      description="the client's id of this message (e.g. a UUID): a retried "
+                                                  "request is stored once and gets the same replies")
 
 
 class Button(BaseModel):
@@ -72,25 +75,29 @@ def clean_sender(raw: str) -> str:
     return sender
 
 
-@router.post("/chat", response_model=ChatResponse, summary="Send a citizen message, get the assistant's replies")
-def chat(body: ChatRequest, request: Request, db: SessionDep, settings: SettingsDep) -> ChatResponse:
+@router.post("/chat", response_model=ChatResponse, summary="Send a citizen message, get the assistant's replies",
+             responses={429: {"description": "too many messages (Retry-After)"},
+                        503: {"description": "many people are asking: the message is kept and answered later "
+                                             "(Retry-After; read the answer with GET …/messages)"}})
+async def chat(body: ChatRequest, request: Request) -> ChatResponse:
     sender = clean_sender(body.sender)
-    text = (body.text or "").strip()
-    payload = (body.payload or "").strip()
+    text, payload = (body.text or "").strip(), (body.payload or "").strip()
     if text and payload:
         raise AppError(422, "text_and_payload",
                        "Chỉ gửi một trong hai: nội dung tin nhắn (text) hoặc nút bấm (payload).")
-    if not text and not payload:
-        raise AppError(422, "empty_message", "Tin nhắn đang trống. Bạn vui lòng nhập câu hỏi.")
-    if len(text) > settings.max_message_chars:
-        raise AppError(
-            422, "message_too_long",
-            f"Tin nhắn dài quá {settings.max_message_chars:,} ký tự. Bạn vui lòng viết ngắn gọn hơn.".replace(",", "."),
-        )
-    if payload and not payload.startswith("/"):
-        raise AppError(422, "invalid_payload", "Nút bấm không hợp lệ.")
-    result = handle_citizen_message(db, request.app.state.rasa, channel="api", user_id=sender,
-                                    text=text or None, payload=payload or None, office=settings.office())
+    gateway: Gateway = request.app.state.gateway
+    message = CitizenMessage("api", sender, text or None, payload or None, body.client_msg_id,
+                             request.client.host if request.client else None)
+    try:
+        result = await gateway.handle(message)
+    except MessageRefused as refused:
+        if refused.retry_after is not None:
+            raise AppError(429, refused.code, refused.message,
+                           headers={"Retry-After": str(refused.retry_after)}) from None
+        raise AppError(422, refused.code, refused.message) from None
+    if result.busy:
+        raise AppError(503, "busy", result.replies[0].text, headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+                       extra={"last_message_id": result.last_message_id})
     return ChatResponse(replies=[ChatReply(**r.as_dict()) for r in result.replies], mode=_mode(result.mode),
                         last_message_id=result.last_message_id)
 

@@ -6,6 +6,7 @@ import httpx
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
+from starlette.concurrency import run_in_threadpool
 
 from api.db.base import get_engine
 
@@ -26,9 +27,10 @@ def _database() -> tuple[bool, str]:
         return False, error.__class__.__name__
 
 
-def _action_server(url: str) -> tuple[bool, str]:
+async def _action_server(url: str) -> tuple[bool, str]:
     try:
-        response = httpx.get(f"{url}/health", timeout=3)
+        async with httpx.AsyncClient(timeout=3) as client:
+            response = await client.get(f"{url}/health")
         return response.status_code == 200, f"HTTP {response.status_code}"
     except httpx.HTTPError as error:
         return False, f"unreachable: {error.__class__.__name__}"
@@ -42,12 +44,12 @@ def _search_index(request: Request) -> tuple[bool, str]:
 
 
 @router.get("/readyz", summary="Ready to serve: database, Rasa and the action server answer")
-def readyz(request: Request) -> JSONResponse:
+async def readyz(request: Request) -> JSONResponse:
     settings = request.app.state.settings
     checks = {
-        "database": _database(),
-        "rasa": request.app.state.rasa.ready(),
-        "action_server": _action_server(settings.action_server_url),
+        "database": await run_in_threadpool(_database),
+        "rasa": await request.app.state.rasa.ready(),
+        "action_server": await _action_server(settings.action_server_url),
         "search_index": _search_index(request),
     }
     body = {name: {"ok": ok, "detail": detail} for name, (ok, detail) in checks.items()}

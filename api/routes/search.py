@@ -6,8 +6,10 @@ from typing import Literal
 
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel
+from starlette.concurrency import run_in_threadpool
 
 from api.core.errors import AppError
+from api.core.rate_limits import RateLimits, too_many
 from knowledge_base.service import IndexNotReadyError
 
 router = APIRouter(prefix="/api/v1", tags=["search"])
@@ -41,7 +43,10 @@ def run_search(request: Request, q: str, k: int) -> SearchOut:
 
 
 @router.get("/search", response_model=SearchOut, summary="Search procedures (diacritics optional)")
-def search(request: Request, q: str = Query(..., max_length=2000, description="the question, as typed"),
-           k: int = Query(5, ge=1, le=20)) -> SearchOut:
-    request.app.state.search_limiter.check(request)
-    return run_search(request, q, k)
+async def search(request: Request, q: str = Query(..., max_length=2000, description="the question, as typed"),
+                 k: int = Query(5, ge=1, le=20)) -> SearchOut:
+    limits: RateLimits = request.app.state.limits
+    verdict = await limits.hit(limits.search, request.client.host if request.client else "unknown")
+    if not verdict.allowed:
+        raise too_many(verdict, "Bạn tra cứu quá nhiều lần trong một phút, vui lòng thử lại sau ít phút.")
+    return await run_in_threadpool(run_search, request, q, k)

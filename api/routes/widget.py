@@ -56,10 +56,11 @@ from starlette.concurrency import run_in_threadpool
 from starlette.websockets import WebSocketDisconnect, WebSocketState
 
 from api import events
+from api.core.rate_limits import RateLimits
 from api.core.security import as_utc
 from api.db.base import session_scope
 from api.db.models import Conversation, ConversationMode, Message, MessageAuthor, StaffUser
-from api.gateway import handle_citizen_message
+from api.gateway import CitizenMessage, Gateway, MessageRefused
 
 log = logging.getLogger(__name__)
 
@@ -71,12 +72,9 @@ STATIC = Path(__file__).resolve().parents[1] / "static" / "widget"
 KEY_RE = re.compile(r"[A-Za-z0-9_-]{16,64}")
 CLIENT_ID_RE = re.compile(r"[A-Za-z0-9_-]{1,64}")
 MAX_FRAME_BYTES = 8 * 1024
-MAX_PAYLOAD_CHARS = 512
-MAX_TITLE_CHARS = 200
 WAKE_TIMEOUT = 15.0  # re-read the database at least this often, signal or not
 PAGE = 200  # messages read per query
-MESSAGE_BURST, MESSAGES_PER_MINUTE = 8, 20  # citizen messages per socket
-FRAME_BURST, FRAMES_PER_MINUTE = 30, 60  # all frames per socket
+INBOX = 16  # citizen messages waiting for the gateway per socket (the rate limits are the gateway's)
 MAX_REFUSED = 50  # refused frames in a row before the socket is closed
 CLOSE_INVALID = 4400
 CLOSE_POLICY = 1008
@@ -89,9 +87,7 @@ ERRORS = {
     "frame_too_large": "Tin nhắn quá dài. Bạn vui lòng viết ngắn gọn hơn.",
     "unknown_type": "Loại dữ liệu không được hỗ trợ.",
     "invalid_id": "Thiếu hoặc sai mã tin nhắn (id).",
-    "empty_message": "Tin nhắn đang trống. Bạn vui lòng nhập câu hỏi.",
     "text_and_payload": "Chỉ gửi một trong hai: nội dung tin nhắn hoặc nút bấm.",
-    "invalid_payload": "Nút bấm không hợp lệ.",
     "rate_limited": "Bạn gửi tin nhắn quá nhanh. Vui lòng đợi giây lát rồi gửi lại.",
     "server_error": "Đã có lỗi xảy ra khi xử lý tin nhắn. Bạn vui lòng gửi lại sau ít phút.",
 }
@@ -109,23 +105,6 @@ class Refused(Exception):
         if self.client_id:
             body["id"] = self.client_id
         return body
-
-
-class Bucket:
-    """Token bucket: `burst` at once, refilled at `per_minute`."""
-
-    def __init__(self, burst: int, per_minute: int) -> None:
-        self.capacity, self.rate = float(burst), per_minute / 60.0
-        self.tokens, self.stamp = float(burst), time.monotonic()
-
-    def take(self) -> bool:
-        now = time.monotonic()
-        self.tokens = min(self.capacity, self.tokens + (now - self.stamp) * self.rate)
-        self.stamp = now
-        if self.tokens < 1:
-            return False
-        self.tokens -= 1
-        return True
 
 
 @dataclass
@@ -148,8 +127,9 @@ def mode_name(mode: ConversationMode) -> str:
     return "bot" if mode == ConversationMode.closed else mode.value
 
 
-def parse_frame(raw: str, max_chars: int) -> Outgoing | None:
-    """A client frame → a citizen message to send, or None for a ping. Raises Refused."""
+def parse_frame(raw: str) -> Outgoing | None:
+    """A client frame → a citizen message to send (its content is checked by the gateway), or None for a ping.
+    Raises Refused."""
     if len(raw.encode()) > MAX_FRAME_BYTES:
         raise Refused("frame_too_large")
     try:
@@ -173,15 +153,8 @@ def parse_frame(raw: str, max_chars: int) -> Outgoing | None:
     if text and payload:
         raise Refused("text_and_payload", client_id=client_id)
     if payload:
-        if not payload.startswith("/") or len(payload) > MAX_PAYLOAD_CHARS or len(title) > MAX_TITLE_CHARS:
-            raise Refused("invalid_payload", client_id=client_id)
         return Outgoing(client_id, title or None, payload)  # the title is stored as what the citizen "said"
-    if not text:
-        raise Refused("empty_message", client_id=client_id)
-    if len(text) > max_chars:
-        message = f"Tin nhắn dài quá {max_chars:,} ký tự. Bạn vui lòng viết ngắn gọn hơn.".replace(",", ".")
-        raise Refused("message_too_long", message, client_id)
-    return Outgoing(client_id, text, None)
+    return Outgoing(client_id, text or None, None)
 
 
 def message_frame(message: Message, officer_name: str | None) -> dict[str, Any]:
@@ -213,26 +186,6 @@ def read_after(key: str, after: int, conversation_id: int | None) -> Batch:
         return Batch([message_frame(m, name) for m, name in rows], mode_name(conversation.mode), conversation.id)
 
 
-@dataclass
-class Handled:
-    conversation_id: int
-    message_id: int
-    duplicate: bool
-    notices: list[str]
-
-
-def send_to_gateway(rasa: Any, key: str, item: Outgoing) -> Handled:
-    """Store the citizen message and let the gateway answer it (blocking: run in a thread)."""
-    with session_scope() as db:
-        result = handle_citizen_message(db, rasa, channel=CHANNEL, user_id=key, text=item.text,
-                                        payload=item.payload, client_msg_id=item.client_id)
-        stored = db.scalar(select(Message.id).where(Message.conversation_id == result.conversation_id,
-                                                    Message.client_msg_id == item.client_id))
-        # the replies the gateway told but did not store (the queue position while with the officers)
-        notices = [] if result.duplicate else [r.text for r in result.replies[len(result.reply_message_ids):]]
-        return Handled(result.conversation_id, stored or result.last_message_id, result.duplicate, notices)
-
-
 class WidgetSession:
     """One open socket: a reader (this coroutine), a worker for citizen messages, a live-delivery pump."""
 
@@ -241,11 +194,12 @@ class WidgetSession:
         self.conversation_id: int | None = None
         self.mode: str | None = None
         self.send_lock, self.flush_lock = asyncio.Lock(), asyncio.Lock()
-        self.inbox: asyncio.Queue[Outgoing] = asyncio.Queue(maxsize=MESSAGE_BURST * 2)
+        self.inbox: asyncio.Queue[Outgoing] = asyncio.Queue(maxsize=INBOX)
         self.known = asyncio.Event()  # the conversation exists (set once its id is known)
-        self.messages, self.frames = Bucket(MESSAGE_BURST, MESSAGES_PER_MINUTE), Bucket(FRAME_BURST, FRAMES_PER_MINUTE)
-        settings = websocket.app.state.settings
-        self.max_chars: int = settings.max_message_chars
+        self.gateway: Gateway = websocket.app.state.gateway
+        self.limits: RateLimits = websocket.app.state.limits
+        self.client = websocket.client.host if websocket.client else None
+        self.socket_id = f"ws:{id(self)}:{time.monotonic_ns()}"
 
     async def send(self, frame: dict[str, Any]) -> None:
         async with self.send_lock:
@@ -291,16 +245,23 @@ class WidgetSession:
             finally:
                 waiter.cancel()
 
+    def citizen_message(self, item: Outgoing) -> CitizenMessage:
+        return CitizenMessage(CHANNEL, self.key, item.text, item.payload, item.client_id, self.client)
+
     async def work(self) -> None:
         """Send citizen messages to the gateway one at a time, in the order they came."""
-        rasa = self.ws.app.state.rasa
         while True:
             item = await self.inbox.get()
             typing = self.mode in (None, "bot")  # with the officers, nobody is typing on the bot's side
             if typing:
                 await self.send({"type": "typing", "on": True})
             try:
-                handled = await run_in_threadpool(send_to_gateway, rasa, self.key, item)
+                result = await self.gateway.handle(self.citizen_message(item))
+            except MessageRefused as refused:
+                if typing:
+                    await self.send({"type": "typing", "on": False})
+                await self.send(Refused(refused.code, refused.message, item.client_id).frame())
+                continue
             except Exception:
                 log.exception("widget message failed")
                 if typing:
@@ -308,13 +269,13 @@ class WidgetSession:
                 await self.send(Refused("server_error", client_id=item.client_id).frame())
                 continue
             if self.conversation_id is None:
-                self.conversation_id = handled.conversation_id
+                self.conversation_id = result.conversation_id
                 self.known.set()
             await self.flush()  # the citizen message and the replies, in id order
-            await self.send({"type": "ack", "id": item.client_id, "message_id": handled.message_id,
-                             "duplicate": handled.duplicate})
-            for text in handled.notices:
-                await self.send({"type": "notice", "text": text})
+            await self.send({"type": "ack", "id": item.client_id, "message_id": result.message_id,
+                             "duplicate": result.duplicate})
+            for reply in result.notices:
+                await self.send({"type": "notice", "text": reply.text})
             if typing:
                 await self.send({"type": "typing", "on": False})
 
@@ -325,18 +286,23 @@ class WidgetSession:
             if frame["type"] == "websocket.disconnect":
                 return
             try:
-                if not self.frames.take():
+                if not (await self.limits.hit(self.limits.frames, self.socket_id)).allowed:
                     raise Refused("rate_limited")
                 raw = frame.get("text")
                 if raw is None:
                     raise Refused("bad_frame")
-                item = parse_frame(raw, self.max_chars)
+                item = parse_frame(raw)
                 if item is None:
                     await self.send({"type": "pong"})
-                elif not self.messages.take() or self.inbox.full():
+                    refused_in_a_row = 0
+                    continue
+                try:
+                    self.gateway.check(self.citizen_message(item))
+                except MessageRefused as refused:
+                    raise Refused(refused.code, refused.message, item.client_id) from None
+                if self.inbox.full():
                     raise Refused("rate_limited", client_id=item.client_id)
-                else:
-                    self.inbox.put_nowait(item)
+                self.inbox.put_nowait(item)
                 refused_in_a_row = 0
             except Refused as refused:
                 refused_in_a_row += 1

@@ -25,6 +25,7 @@ from api import staff
 from api.db.base import session_scope
 from api.db.models import AuditEvent, Handoff, HandoffStatus, Message, MessageAuthor, QuickReply, Role, StaffUser
 from api.deps import CSRF_COOKIE, SESSION_COOKIE
+from tests.utils.bot import bot_turn, open_handoff_via_bot
 from tests.utils.stack import free_port
 from tests.utils.staff import PASSWORD, make_staff
 
@@ -58,10 +59,6 @@ class Staff:
         return self.client.post(path, data=body, headers=headers, follow_redirects=False)
 
 
-def bot_headers(client: TestClient) -> dict[str, str]:
-    return {"Authorization": f"Bearer {client.app.state.settings.bot_api_token}"}
-
-
 def citizen() -> str:
     return f"cd-{uuid.uuid4().hex[:12]}"
 
@@ -72,12 +69,10 @@ def chat(client: TestClient, user_id: str, text: str) -> dict:
     return response.json()
 
 
-def open_handoff(client: TestClient, user_id: str, first: str = "cho tôi gặp cán bộ", **extra: object) -> int:
+def open_handoff(client: TestClient, user_id: str, first: str = "làm lại căn cước bị mất",
+                 procedure_id: str | None = None) -> int:
     chat(client, user_id, first)  # Rasa is down in unit tests: the bot apologises, the message is kept
-    response = client.post("/api/v1/bot/handoff", headers=bot_headers(client),
-                           json={"sender": f"api:{user_id}", "reason": "citizen_request", **extra})
-    assert response.status_code == 200, response.text
-    return response.json()["handoff_id"]
+    return open_handoff_via_bot(client, f"api:{user_id}", procedure_id=procedure_id)["handoff_id"]
 
 
 def audited(db: Session, action: str, target: str, actor_id: int) -> bool:
@@ -147,8 +142,7 @@ def test_a_post_without_the_csrf_token_is_refused(client: TestClient, lan: Staff
 
 def test_claim_reply_transfer_resolve_through_the_console(client: TestClient, lan: Staff, hung: Staff) -> None:
     user_id = citizen()
-    handoff_id = open_handoff(client, user_id, "làm lại căn cước bị mất ở đâu",
-                              retrieved=[{"procedure_id": "cap-lai-the-can-cuoc", "score": 0.71}])
+    handoff_id = open_handoff(client, user_id, "làm lại căn cước bị mất ở đâu", procedure_id="cap-lai-the-can-cuoc")
     chat(client, user_id, "Số của tôi là 0912345678, nhờ cán bộ gọi lại")
     page = f"/console/conversations/{handoff_id}"
 
@@ -330,18 +324,10 @@ def test_live_events_tell_the_console_what_changed(migrated: None) -> None:
 
 # --- knowledge base, history, quick replies, directory ---------------------------------------------------------
 
-def bot_says(client: TestClient, question: str, search: dict) -> str:
-    """The first reply of the bot to this question, through the action server's API as actions/answering.py asks."""
-    if search["decision"] != "answer":
-        return ""
-    top = search["results"][0]
-    params = {k: v for k, v in {"aspect": search["aspect"], "q": question,
-                                "faq": top["source"].removeprefix("faq:") if top["source"].startswith("faq:")
-                                else None}.items() if v}
-    answer = client.get(f"/api/v1/bot/procedures/{top['procedure_id']}/answer", params=params,
-                        headers=bot_headers(client))
-    assert answer.status_code == 200, answer.text
-    return answer.json()["message"]["text"]
+def bot_says(client: TestClient, question: str) -> str:
+    """The bot's first reply to this question in a new conversation, through the action server's one call."""
+    turn = bot_turn(client, f"test:{uuid.uuid4().hex[:8]}", "action_answer", text=question, intent="ask_procedure")
+    return turn["messages"][0]["text"]
 
 
 def test_kb_consult_decides_like_the_bot(client: TestClient, lan: Staff) -> None:
@@ -356,8 +342,8 @@ def test_kb_consult_decides_like_the_bot(client: TestClient, lan: Staff) -> None
         assert f"Quyết định của trợ lý ảo: {label}" in page
         for hit in api["results"][:3]:
             assert f"{hit['title']}" in page and f"{hit['score']:.3f}" in page
-        if said := bot_says(client, question, api):
-            assert f'<div class="bubble bot">{escape(said)}</div>' in html  # the very reply the citizen gets
+        said = bot_says(client, question)
+        assert f'<div class="bubble bot">{escape(said)}</div>' in html  # the very reply the citizen gets
     assert "Cấp hộ chiếu phổ thông ở trong nước" in lan.get("/console/kb").text  # without a question: the list
 
     from knowledge_base.loader import load_dir
@@ -366,8 +352,9 @@ def test_kb_consult_decides_like_the_bot(client: TestClient, lan: Staff) -> None
     record = lan.get("/console/kb/procedures/cap-ho-chieu-pho-thong", params={"aspect": "fee"})
     assert record.status_code == 200
     html = record.text
-    fee = client.get("/api/v1/bot/procedures/cap-ho-chieu-pho-thong/answer", params={"aspect": "fee"},
-                     headers=bot_headers(client)).json()["message"]["text"]
+    fee = bot_turn(client, "test:fee", "action_answer", text='/ask_fee{"procedure_id": "cap-ho-chieu-pho-thong"}',
+                   intent="ask_fee", entities=[{"entity": "procedure_id", "value": "cap-ho-chieu-pho-thong"}],
+                   )["messages"][0]["text"]
     assert str(escape(fee)) in html  # exactly what the bot says about the fee today
     assert "49/2019/QH14" in html and passport.unverified[0][:40] in html and "Kiểm tra ngày" in html
     assert lan.get("/console/kb/procedures/khong-co").status_code == 404
@@ -380,7 +367,7 @@ def test_history_finds_a_message_and_opens_the_conversation(client: TestClient, 
     user_id = citizen()
     word = uuid.uuid4().hex[:10]
     chat(client, user_id, f"Mã hồ sơ {word}, số điện thoại 0987654321")
-    handoff_id = open_handoff(client, user_id, "cho tôi gặp cán bộ")
+    handoff_id = open_handoff(client, user_id, "hỏi về khai sinh")
     found = lan.get("/console/history", params={"q": word.upper(), "channel": "api", "author": "citizen"})
     assert found.status_code == 200
     assert f"<mark>{word}</mark>" in found.text and "0987654321" in found.text  # numbers stay visible to staff

@@ -12,8 +12,6 @@ import pytest
 from api import events
 from api.db.base import get_sessionmaker
 from api.db.models import Conversation, ConversationMode, Message, MessageAuthor
-from api.gateway import handle_citizen_message
-from api.rasa_client import RasaClient
 
 
 class Recorder(events.EventBus):
@@ -81,23 +79,6 @@ def test_wait_wakes_on_a_publish_from_another_thread() -> None:
         return woke, other
 
     assert asyncio.run(scenario()) == (True, False)
-
-
-def test_a_retried_client_message_is_stored_once(migrated: None) -> None:
-    rasa = RasaClient("http://127.0.0.1:1", 0.5)  # unreachable: the gateway apologises
-    key, client_id = uuid.uuid4().hex, uuid.uuid4().hex
-    db = get_sessionmaker()()
-    try:
-        first = handle_citizen_message(db, rasa, channel="web", user_id=key, text="xin chào", client_msg_id=client_id)
-        again = handle_citizen_message(db, rasa, channel="web", user_id=key, text="xin chào", client_msg_id=client_id)
-        assert not first.duplicate and first.replies
-        assert again.duplicate and again.replies == []
-        stored = db.query(Message).filter(Message.conversation_id == first.conversation_id,
-                                          Message.author == MessageAuthor.citizen).count()
-        assert stored == 1
-    finally:
-        db.close()
-        rasa.close()
 
 
 def test_redis_bus_reaches_another_replica() -> None:

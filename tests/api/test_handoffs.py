@@ -34,6 +34,7 @@ from api.db.models import (
 )
 from api.main import create_app
 from api.office_hours import ScheduleError, describe_opening, load
+from tests.utils.bot import bot_headers, bot_turn, open_handoff_via_bot
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
 ALWAYS_OPEN = "mon-sun 00:00-24:00"
@@ -57,15 +58,10 @@ def staff_login(role: Role = Role.officer) -> tuple[StaffUser, dict[str, str]]:
     return user, {"Authorization": f"Bearer {issued.token}"}
 
 
-def bot_headers(client: TestClient) -> dict[str, str]:
-    return {"Authorization": f"Bearer {client.app.state.settings.bot_api_token}"}
-
-
-def open_via_bot(client: TestClient, user_id: str, reason: str = "citizen_request", **extra: object) -> dict:
-    response = client.post("/api/v1/bot/handoff", headers=bot_headers(client),
-                           json={"sender": f"api:{user_id}", "reason": reason, **extra})
-    assert response.status_code == 200, response.text
-    return response.json()
+def open_via_bot(client: TestClient, user_id: str, reason: str = "citizen_request", note: str = "",
+                 procedure_id: str | None = None) -> dict:
+    return open_handoff_via_bot(client, f"api:{user_id}", note=note, procedure_id=procedure_id,
+                                complaint=reason == "complaint")
 
 
 def chat(client: TestClient, user_id: str, text: str) -> dict:
@@ -95,12 +91,9 @@ def test_lifecycle_from_handoff_to_rating(client: TestClient, office_open: None,
     (officer, headers), (other, other_headers), _ = officers
     user_id = citizen()
     chat(client, user_id, "làm lại căn cước bị mất")  # Rasa is down in unit tests: the bot apologises
-    opened = open_via_bot(client, user_id, "no_answer",
-                          retrieved=[{"procedure_id": "cap-lai-can-cuoc", "title": "Cấp lại thẻ căn cước",
-                                      "score": 0.41}])
+    opened = open_via_bot(client, user_id, procedure_id="cap-lai-the-can-cuoc")
     assert opened["status"] == "waiting" and opened["queue_position"] >= 1
-    assert opened["office_open"] is True and opened["next_opening"] is None and opened["estimated_wait"]
-    assert opened["office_hours"]
+    assert f"vị trí thứ {opened['queue_position']}" in opened["text"] and "dự kiến trong" in opened["text"]
 
     waiting = chat(client, user_id, "Số điện thoại của tôi là 0912345678, cán bộ gọi giúp")
     assert waiting["mode"] == "waiting"
@@ -109,11 +102,11 @@ def test_lifecycle_from_handoff_to_rating(client: TestClient, office_open: None,
     queue = client.get("/api/v1/handoffs/queue", headers=headers)
     assert queue.status_code == 200
     [item] = [i for i in queue.json() if i["id"] == opened["handoff_id"]]
-    assert item["channel"] == "api" and item["reason"] == "no_answer" and item["status"] == "waiting"
+    assert item["channel"] == "api" and item["reason"] == "citizen_request" and item["status"] == "waiting"
     assert item["user"] != user_id and item["user"].endswith(user_id[-3:]) and "*" in item["user"]
     assert item["waiting_seconds"] >= 0 and item["awaiting_reply"] is True
     assert item["last_citizen_message"]["text"].startswith("Số điện thoại")
-    assert item["retrieved"][0]["procedure_id"] == "cap-lai-can-cuoc"
+    assert item["retrieved"][0]["procedure_id"] == "cap-lai-the-can-cuoc"
     assert "tạm gián đoạn" in item["last_bot_message"]["text"]
 
     claimed = client.post(f"/api/v1/handoffs/{item['id']}/claim", headers=headers)
@@ -158,9 +151,9 @@ def test_lifecycle_from_handoff_to_rating(client: TestClient, office_open: None,
     assert [b["payload"] for b in rating_request["buttons"]] == [f'/rate{{"rating": "{n}"}}' for n in range(5, 0, -1)]
     assert client.post(f"/api/v1/handoffs/{item['id']}/reply", headers=headers, json={"text": "x"}).status_code == 409
 
-    rated = client.post("/api/v1/bot/rating", headers=bot_headers(client), json={"sender": f"api:{user_id}",
-                                                                                  "rating": 5})
-    assert rated.json() == {"recorded": True}
+    rated = bot_turn(client, f"api:{user_id}", "action_rate", text="5 sao", intent="rate",
+                     entities=[{"entity": "rating", "value": "5"}])
+    assert rated["messages"][0]["text"].startswith("Cảm ơn bạn đã đánh giá 5/5")
     back_to_bot = chat(client, user_id, "cảm ơn")  # the gateway forwards to Rasa again (down here: apology)
     assert back_to_bot["mode"] == "bot" and "tạm gián đoạn" in back_to_bot["replies"][0]["text"]
 
@@ -383,9 +376,9 @@ def test_outside_office_hours_a_handoff_is_a_ticket(client: TestClient, monkeypa
     monkeypatch.setattr(client.app.state.settings, "holidays", days_off)
     user_id = citizen()
     opened = open_via_bot(client, user_id)
-    assert opened["status"] == "ticket" and opened["office_open"] is False and opened["queue_position"] == 0
+    assert opened["status"] == "ticket" and opened["queue_position"] == 0
     expected = (today + dt.timedelta(days=2)).strftime("%d/%m/%Y")
-    assert opened["next_opening"].startswith("0:00") and expected in opened["next_opening"]
+    assert "ngoài giờ làm việc" in opened["text"] and "từ 0:00" in opened["text"] and expected in opened["text"]
     told = chat(client, user_id, "Tôi cần hỏi về đăng ký khai sinh")
     assert told["mode"] == "waiting"  # the citizen's messages go to the officers, not back to the bot
     assert "ngoài giờ làm việc" in told["replies"][0]["text"] and expected in told["replies"][0]["text"]

@@ -6,6 +6,7 @@ import time
 import uuid
 
 import pytest
+from limits import RateLimitItemPerMinute
 
 from api.db.models import Role
 from tests.utils.staff import auth_headers
@@ -39,10 +40,12 @@ def test_search_validates_input(ready_client) -> None:
 
 
 def test_search_is_rate_limited(ready_client) -> None:
-    limiter = ready_client.app.state.search_limiter
-    limiter.limit = 3
+    limits = ready_client.app.state.limits
+    limits.search = RateLimitItemPerMinute(3, namespace=f"search-{uuid.uuid4().hex}")
     codes = [ready_client.get("/api/v1/search", params={"q": "khai sinh"}).status_code for _ in range(5)]
     assert codes == [200, 200, 200, 429, 429]
+    limited = ready_client.get("/api/v1/search", params={"q": "khai sinh"})
+    assert 1 <= int(limited.headers["retry-after"]) <= 60 and "quá nhiều lần" in limited.json()["message"]
 
 
 def test_published_faq_is_found_without_restart(ready_client) -> None:

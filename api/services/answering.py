@@ -1,0 +1,160 @@
+"""The answer policy, once: a citizen's question (and the conversation's context) → the reply.
+
+- A button payload names the procedure (entity `procedure_id`): answer it.
+- After a clarification, words choose among the offered candidates ("cái thứ hai", "cấp đổi").
+- A follow-up about an aspect ("thế mất bao lâu?") keeps the current procedure; a new procedure found with
+  confidence replaces it.
+- A question worded (nearly) like an FAQ gets the FAQ's own answer.
+- Close candidates: ask which one (buttons). Nothing fits: say so, offer an officer, record the question (masked).
+
+Used by the bot's turn (`api/services/bot_turns.py`) and by the staff console's knowledge-base consult, so an
+officer sees exactly what a citizen would be told. No FastAPI here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from api import kb_store
+from api.core.privacy import mask_pii
+from api.db.models import UnansweredQuestion
+from knowledge_base import answers
+from knowledge_base.search import SearchResponse, SearchResult
+from knowledge_base.service import SearchService
+from knowledge_base.text import fold, normalize
+
+ASPECT_INTENTS = {f"ask_{a}": a for a in answers.ASPECTS}
+CHOICE_SEARCH_K = 10
+_ORDINALS = [
+    (re.compile(r"\b(cuoi|sau cung)\b"), -1),
+    (re.compile(r"\b(thu nhat|dau tien|cai dau|so 1|thu 1|mot)\b|^\s*1\s*$"), 0),
+    (re.compile(r"\b(thu hai|so 2|thu 2|hai)\b|^\s*2\s*$"), 1),
+    (re.compile(r"\b(thu ba|so 3|thu 3|ba)\b|^\s*3\s*$"), 2),
+]
+
+
+@dataclass
+class Question:
+    """What the bot knows when it answers: the NLU's reading of the message and the conversation's context."""
+
+    text: str
+    intent: str = ""
+    entities: dict[str, str] = field(default_factory=dict)  # first value of each entity
+    procedure_id: str | None = None  # the procedure the conversation is about (slot)
+    aspect: str | None = None  # the aspect last answered (slot)
+    pending_choices: list[str] = field(default_factory=list)  # candidates offered by a clarification (slot)
+
+
+@dataclass
+class Decision:
+    """The reply and what the conversation remembers; `kind` is answer | clarify | none."""
+
+    kind: str
+    message: answers.Message
+    procedure_id: str | None = None
+    aspect: str | None = None
+    candidates: list[str] = field(default_factory=list)
+    score: float | None = None
+    found: SearchResponse | None = None  # the search this decision read, if any
+
+    def slots(self) -> dict[str, Any]:
+        """Slot values to set in Rasa's tracker (None clears a slot)."""
+        if self.kind == "answer":
+            return {"procedure_id": self.procedure_id, "aspect": self.aspect, "pending_choices": None}
+        if self.kind == "clarify":
+            return {"pending_choices": self.candidates, "aspect": self.aspect}
+        return {"pending_choices": None}
+
+
+def fold_text(text: str) -> str:
+    return fold(normalize(text))
+
+
+def ordinal_choice(text: str, count: int) -> int | None:
+    """ "cái thứ hai" → 1; None when the words name no position among `count` choices."""
+    folded = fold_text(text)
+    for pattern, index in _ORDINALS:
+        if pattern.search(folded):
+            return index if index < count else None
+    return None
+
+
+def faq_of(hit: SearchResult) -> str | None:
+    """The FAQ id when search's best passage for this hit is an FAQ question ("faq:<id>")."""
+    return hit.source.removeprefix("faq:") if hit.source.startswith("faq:") else None
+
+
+class Answerer:
+    """Decides a reply from the published knowledge base and the search index, on the office's date."""
+
+    def __init__(self, db: Session, search: SearchService, today: dt.date, *, record_unanswered: bool = True,
+                 channel: str = "") -> None:
+        self.db, self.search, self.today = db, search, today
+        self.record_unanswered, self.channel = record_unanswered, channel
+
+    def decide(self, question: Question, found: SearchResponse | None = None) -> Decision:
+        aspect = ASPECT_INTENTS.get(question.intent)
+        button_choice = question.entities.get("procedure_id")
+        mentioned = question.entities.get("procedure")
+        if button_choice:
+            if aspect is None and question.intent == "choose_option":
+                aspect = question.aspect
+            return self.answer(button_choice, aspect)
+        if question.pending_choices and (chosen := self._choice_by_words(question.text, question.pending_choices)):
+            return self.answer(chosen, aspect or question.aspect)
+        found = found or self.search.search(question.text, 5)
+        aspect = aspect or found.aspect
+        top = [r.procedure_id for r in found.results]
+        current = question.procedure_id
+        if current and aspect and not mentioned and (found.decision != "answer" or top[0] == current):
+            faq = faq_of(found.results[0]) if found.decision == "answer" else None
+            return self.answer(current, aspect, faq, question.text, found)
+        if found.decision == "answer":
+            return self.answer(top[0], aspect, faq_of(found.results[0]), question.text, found)
+        if found.decision == "clarify" and mentioned:  # the NLU's mention alone may settle it
+            by_name = self.search.search(mentioned, 3)
+            if by_name.decision == "answer" and by_name.results[0].procedure_id in top[:3]:
+                return self.answer(by_name.results[0].procedure_id, aspect, found=found)
+        if found.decision == "clarify":
+            return self.clarify(found, aspect)
+        return self.nothing(question.text, found)
+
+    def answer(self, procedure_id: str, aspect: str | None, faq: str | None = None, question: str = "",
+               found: SearchResponse | None = None) -> Decision:
+        procedure = kb_store.published_procedure(self.db, procedure_id)
+        if procedure is None:  # a stale or forged button: nothing to answer with
+            return self.nothing(question, found)
+        if aspect not in answers.ASPECTS:
+            aspect = None
+        message = (faq and answers.faq_answer(procedure, faq, question, aspect)) or answers.answer(
+            procedure, aspect, self.today)
+        score = next((r.score for r in found.results if r.procedure_id == procedure_id), None) if found else None
+        return Decision("answer", message, procedure_id=procedure.id, aspect=aspect, score=score, found=found)
+
+    def clarify(self, found: SearchResponse, aspect: str | None) -> Decision:
+        shown = found.results[:3]
+        titles = kb_store.published_titles(self.db, [r.procedure_id for r in shown])
+        candidates = [(r.procedure_id, titles[r.procedure_id]) for r in shown if r.procedure_id in titles]
+        return Decision("clarify", answers.clarify(candidates), aspect=aspect,
+                        candidates=[pid for pid, _ in candidates], score=shown[0].score if shown else None,
+                        found=found)
+
+    def nothing(self, text: str, found: SearchResponse | None) -> Decision:
+        best = found.results[0] if found and found.results else None
+        if self.record_unanswered and text.strip():
+            self.db.add(UnansweredQuestion(text=mask_pii(text), channel=self.channel,
+                                           best_candidate=best.procedure_id if best else None,
+                                           score=best.score if best else None))
+        return Decision("none", answers.nothing_found(), score=best.score if best else None, found=found)
+
+    def _choice_by_words(self, text: str, pending: list[str]) -> str | None:
+        index = ordinal_choice(text, len(pending))
+        if index is not None:
+            return pending[index]
+        found = self.search.search(text, CHOICE_SEARCH_K)
+        return next((r.procedure_id for r in found.results if r.procedure_id in pending), None)
