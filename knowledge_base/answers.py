@@ -21,17 +21,6 @@ ASPECT_LABELS = {
     "legal": "Căn cứ pháp lý",
     "forms": "Biểu mẫu",
 }
-# words in an `unverified` note that tie it to an aspect
-_UNVERIFIED_HINTS = {
-    "documents": ("documents", "giấy tờ", "hồ sơ"),
-    "fee": ("fee", "phí", "miễn"),
-    "time": ("processing", "thời hạn", "thời gian", "ngày làm việc"),
-    "agency": ("agency", "where", "cơ quan", "nơi nộp", "công an cấp xã", "tiếp nhận"),
-    "online": ("online", "trực tuyến", "vneid"),
-    "steps": ("steps", "bước", "trình tự"),
-    "legal": ("legal", "nghị định", "thông tư", "luật"),
-    "forms": ("form", "mẫu"),
-}
 MAX_ITEMS = 8
 HANDOFF_BUTTON = {"title": "Gặp cán bộ", "payload": "/request_human"}
 
@@ -141,11 +130,7 @@ def _overview(procedure: Procedure, today: dt.date) -> str:
 
 
 def _footer(procedure: Procedure, aspect: str | None) -> str:
-    notes = [n for n in procedure.unverified
-             if aspect is None or any(h in n.lower() for h in _UNVERIFIED_HINTS.get(aspect, ()))]
-    caution = ("\nLưu ý: một phần thông tin này đang được kiểm tra lại; bạn nên xác nhận với bộ phận một cửa "
-               "trước khi đi nộp." if notes else "")
-    return f"{caution}\nNguồn: {procedure.source_url} (kiểm tra ngày {day(procedure.checked_on)})"
+    return f"\nNguồn: {procedure.source_url} (kiểm tra ngày {day(procedure.checked_on)})"
 
 
 def intent_payload(intent: str, procedure_id: str) -> str:
