@@ -15,6 +15,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
+from api import kb_store
 from knowledge_base.formats import faq_content, procedure_content
 from knowledge_base.records import Faq, Kind, Level, OnlineLevel, Procedure
 
@@ -260,9 +261,22 @@ def procedure_from_form(form: dict[str, str]) -> FormResult:
     except ValidationError as error:
         _collect(error, result, skip=broken)
         return result
+    for problem in kb_store.procedure_problems(record):
+        _add_problem(problem.field, problem.message, result)
     if not result.errors:
         result.content = procedure_content(record)
     return result
+
+
+def _add_problem(field_path: str, message: str, result: FormResult) -> None:
+    """A rule's problem under the form field it belongs to ("fees.2.provenance" -> fees, "Mục 3, nguồn …: ")."""
+    loc = tuple(int(part) if part.isdigit() else part for part in field_path.split("."))
+    key = str(loc[0])
+    if key not in result.values:
+        result.add("form", f"{LABELS.get(key, key)}: {message}")
+        return
+    prefix = _where(loc) if key in (*PROCEDURE_YAML, *PROCEDURE_MAPPINGS) else ""
+    result.add(key, prefix + message)
 
 
 def faq_from_form(form: dict[str, str], procedure_ids: set[str]) -> FormResult:

