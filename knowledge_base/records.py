@@ -77,8 +77,8 @@ class AsRead(Strict):
     days: int | None = Field(default=None, ge=0)  # working days
     hours: int | None = Field(default=None, ge=0)
     count: int | None = Field(default=None, ge=0)  # e.g. how many documents the checklist lists
-    numbers: list[Figure] = Field(default_factory=list)  # legal document numbers, e.g. "108/2026/TT-BCA"
-    forms: list[Figure] = Field(default_factory=list)  # form codes, e.g. "CT01"
+    numbers: list[Figure] | None = None  # legal document numbers, e.g. "108/2026/TT-BCA"
+    forms: list[Figure] | None = None  # form codes, e.g. "CT01"
     agency: Annotated[str, Field(min_length=1, max_length=160)] | None = None
 
 
@@ -267,6 +267,17 @@ class Procedure(Strict):
 
     def fees_in_force(self, on: dt.date) -> list[Fee]:
         return [fee for fee in self.fees if fee.in_force(on)]
+
+    def fees_being_updated(self, on: dt.date) -> list[Fee]:
+        """Fees past their end with no published successor (`successor: pending`) and nothing of the same name and
+        channel in force: the answer says the amount is being updated, never the expired amount."""
+        in_force = {(fee.name, fee.channel) for fee in self.fees_in_force(on)}
+        found: dict[tuple[str, Channel], Fee] = {}
+        for fee in self.fees:
+            ended = fee.valid_until is not None and fee.valid_until < on
+            if fee.successor == "pending" and ended and (fee.name, fee.channel) not in in_force:
+                found.setdefault((fee.name, fee.channel), fee)
+        return list(found.values())
 
     def fee_changes_after(self, on: dt.date) -> list[Fee]:
         """Fees that start later than ``on``: what the answer should announce."""

@@ -49,8 +49,9 @@ def bot_reply(db: Session, q: str, found: SearchOut) -> answers.Message:
     if found.decision == "answer":
         procedure, source = kb_store.require_published(db, top[0]), found.results[0].source
         faq = source.removeprefix("faq:") if source.startswith("faq:") else None
-        return ((faq and answers.faq_answer(procedure, faq, q, found.aspect))
-                or answers.answer(procedure, found.aspect, get_settings().today()))
+        today = get_settings().today()
+        return ((faq and answers.faq_answer(procedure, faq, q, found.aspect, today))
+                or answers.answer(procedure, found.aspect, today))
     if found.decision == "clarify":
         titles = {r.procedure_id: r.title for r in found.results}
         return answers.clarify([(pid, titles[pid]) for pid in top[:3]])

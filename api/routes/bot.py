@@ -98,7 +98,7 @@ def bot_answer(procedure_id: str, db: SessionDep, aspect: str | None = Query(Non
         aspect = None
     procedure = kb_store.require_published(db, procedure_id)
     on = on or get_settings().today()  # the fee in force on the office's date, not the server's (UTC)
-    message = (faq and answers.faq_answer(procedure, faq, q, aspect)) or answers.answer(procedure, aspect, on)
+    message = (faq and answers.faq_answer(procedure, faq, q, aspect, on)) or answers.answer(procedure, aspect, on)
     return AnswerOut(procedure_id=procedure.id, title=procedure.title, aspect=aspect,
                      message=MessageOut(**message.as_dict()))
 
