@@ -140,6 +140,30 @@ def validate(paths: list[Path] = typer.Argument(None, help="files (default: the 
     raise typer.Exit(1 if failed else 0)
 
 
+@kb.command("review")
+def review(on: str | None = typer.Option(None, help="date YYYY-MM-DD (default: the office's today)"),
+           days: int = typer.Option(30, min=0, help="look this many days ahead"),
+           files: bool = typer.Option(False, "--files", help="read the seed YAML files, not the database")) -> None:
+    """Fees ending within DAYS (or ended with no successor) and facts citing a replaced document."""
+    from api import kb_store
+    from api.core.config import get_settings
+    from knowledge_base.legal_register import default_register
+    from knowledge_base.loader import load_dir
+    from knowledge_base.review import review_items
+
+    day = _date(on) if on else get_settings().today()
+    if files:
+        items = review_items(load_dir(), default_register(), day, days)
+    else:
+        from api.db.base import session_scope
+
+        with session_scope() as db:
+            items = kb_store.review(db, day, days)
+    for item in items:
+        typer.echo(f"{item.due.isoformat()}  {item.procedure_id}  {item.field}: {item.what}")
+    typer.echo(f"{len(items)} to review (on {day.isoformat()}, next {days} days)")
+
+
 def _date(text: str) -> dt.date:
     try:
         return dt.date.fromisoformat(text)

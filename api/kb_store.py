@@ -23,6 +23,7 @@ from knowledge_base.formats import Bundle, faq_content, procedure_content
 from knowledge_base.legal_register import default_register
 from knowledge_base.loader import SEED_DIR, describe_validation_error, load_dir
 from knowledge_base.records import Faq, Procedure
+from knowledge_base.review import DAYS, ReviewItem, review_items
 from knowledge_base.rules import Problem, check_procedure
 
 Row = ProcedureRow | FaqRow
@@ -294,6 +295,11 @@ def export_bundle(db: Session, state: str = "published") -> Bundle:
         if (data := content(row)) is not None:
             procedures.append(Procedure.model_validate({**data, "faqs": nested.get(row.id, [])}))
     return Bundle(procedures=procedures, faqs=standalone)
+
+
+def review(db: Session, on: dt.date, days: int = DAYS) -> list[ReviewItem]:
+    """Facts to review within `days` of `on`, in the content admins edit (drafts where they exist)."""
+    return review_items(export_bundle(db, "draft").procedures, default_register(), on, days)
 
 
 def last_change(db: Session) -> dt.datetime | None:
