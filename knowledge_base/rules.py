@@ -180,7 +180,7 @@ def check_register(register: LegalRegister, *, strict: bool = False) -> list[Pro
             found.append(Problem(f"{document.number}.source", f"Nguồn “{document.source}” {problem}."))
         if not strict:
             continue
-        for name in ("effective_from", "source", "read_on"):
+        for name in ("source", "read_on"):  # effective_from stays empty when no source read gives it
             if getattr(document, name) is None:
                 found.append(Problem(f"{document.number}.{name}", "Chưa ghi (cần cho việc truy nguồn)."))
         if (document.replaced_by is None) != (document.replaced_on is None):
