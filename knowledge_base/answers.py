@@ -62,7 +62,7 @@ def _bullets(lines: list[str]) -> str:
 
 
 def _with(text: str, caveat: str) -> str:
-    """`text` with a caveat inside its sentence: 'Không quá 05 ngày (chưa …).'"""
+    """`text` with a caveat inside its (one) sentence: 'Chưa nộp trực tuyến được (chưa …).'"""
     if not caveat:
         return text
     text = text.rstrip()
@@ -145,16 +145,17 @@ def _section(procedure: Procedure, aspect: str, today: dt.date) -> str:
     if aspect == "fee":
         return _fee_section(p, today)
     if aspect == "time":
-        return f"Thời gian giải quyết: {_with(p.processing_time, _group_caveat(p, 'processing_time'))}"
+        return f"Thời gian giải quyết{_group_caveat(p, 'processing_time')}: {p.processing_time}"
     if aspect == "agency":
-        agency = _with(p.agency.rstrip(".") + ".", _group_caveat(p, "agency"))
-        return f"Cơ quan giải quyết: {agency}\nNơi nộp hồ sơ: {p.where_to_submit}"
+        return (f"Cơ quan giải quyết{_group_caveat(p, 'agency')}: {p.agency.rstrip('.')}.\n"
+                f"Nơi nộp hồ sơ: {p.where_to_submit}")
     if aspect == "online":
+        caveat = _group_caveat(p, "online")
         if p.online.level == OnlineLevel.khong:
-            text = "Thủ tục này hiện chưa nộp trực tuyến được; bạn nộp trực tiếp hoặc qua bưu chính."
+            text = _with("Thủ tục này hiện chưa nộp trực tuyến được; bạn nộp trực tiếp hoặc qua bưu chính.", caveat)
         else:
-            text = f"{p.online.level.label}: {p.online.url}"
-        return _with(text, _group_caveat(p, "online")) + (f"\n{p.online.note}" if p.online.note else "")
+            text = f"{p.online.level.label}{caveat}: {p.online.url}"
+        return text + (f"\n{p.online.note}" if p.online.note else "")
     if aspect == "steps":
         steps = "\n".join(f"{i}. {s}" for i, s in enumerate(p.steps[:MAX_ITEMS], 1))
         return f"Các bước thực hiện{_group_caveat(p, 'steps')}:\n{steps}"
@@ -190,9 +191,9 @@ def _overview(procedure: Procedure, today: dt.date) -> str:
     p = procedure
     online = (f"{p.online.level.label.lower()} tại {p.online.url}" if p.online.level != OnlineLevel.khong
               else "chưa nộp trực tuyến được")
-    return (f"{p.title}\n• Nơi nộp: {_with(p.where_to_submit, _group_caveat(p, 'agency'))}\n"
-            f"• Thời gian: {_with(p.processing_time, _group_caveat(p, 'processing_time'))}\n"
-            f"• Lệ phí: {_overview_fee(p, today)}\n• Trực tuyến: {_with(online, _group_caveat(p, 'online'))}")
+    return (f"{p.title}\n• Nơi nộp{_group_caveat(p, 'agency')}: {p.where_to_submit}\n"
+            f"• Thời gian{_group_caveat(p, 'processing_time')}: {p.processing_time}\n"
+            f"• Lệ phí: {_overview_fee(p, today)}\n• Trực tuyến{_group_caveat(p, 'online')}: {online}")
 
 
 def _stated_provenance(procedure: Procedure, aspect: str | None, today: dt.date) -> list[Provenance]:

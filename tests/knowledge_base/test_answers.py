@@ -33,15 +33,15 @@ def test_every_aspect_and_the_overview_of_a_verified_record_read_as_verified() -
 def test_an_unconfirmed_fact_says_what_exactly_in_its_own_sentence() -> None:
     provenance = {"agency": seen(agency="Phòng CSGT"), "documents": seen(count=1)}
     said = text("time", provenance=provenance, unconfirmed={"processing_time": "thời hạn khi nộp trực tiếp"})
-    assert said.splitlines()[1] == ("Thời gian giải quyết: 01 ngày làm việc (chưa xác nhận được thời hạn khi nộp "
-                                    "trực tiếp)")
+    assert said.splitlines()[1] == ("Thời gian giải quyết (chưa xác nhận được thời hạn khi nộp trực tiếp): "
+                                    "01 ngày làm việc")
     assert says_unconfirmed(said)
     assert not says_unconfirmed(text("documents", provenance=provenance))  # the other aspects are not touched
 
 
 def test_a_fact_without_provenance_says_it_was_not_checked_and_the_record_source_is_named() -> None:
     said = text("agency", provenance={}, source_url="https://dichvucong.gov.vn", checked_on=dt.date(2026, 11, 23))
-    assert f"Phòng Cảnh sát giao thông ({UNCHECKED})." in said
+    assert f"Cơ quan giải quyết ({UNCHECKED}): Phòng Cảnh sát giao thông." in said
     assert said.endswith("Nguồn: Cổng Dịch vụ công quốc gia (kiểm tra ngày 23/11/2026): https://dichvucong.gov.vn")
 
 
@@ -75,5 +75,5 @@ def test_a_fee_past_its_end_with_no_successor_is_never_quoted() -> None:
 
 def test_the_overview_marks_only_what_is_unconfirmed() -> None:
     said = text(None, unconfirmed={"agency": "nơi nộp ở cấp xã"})
-    assert "• Nơi nộp: Phòng CSGT (chưa xác nhận được nơi nộp ở cấp xã)" in said
+    assert "• Nơi nộp (chưa xác nhận được nơi nộp ở cấp xã): Phòng CSGT" in said
     assert "• Thời gian: 01 ngày làm việc\n" in said and "• Lệ phí: 115.000 đồng\n" in said
