@@ -14,8 +14,8 @@ from knowledge_base.loader import KnowledgeBaseError, describe_validation_error,
 from knowledge_base.records import NonEmpty, Strict
 
 REGISTER_FILE = Path(__file__).parent / "data" / "legal_register.yml"
-# a Vietnamese legal document number: 26/2023/QH15, 69/2024/NĐ-CP, 154/2025/TT-BTC, 595/QĐ-BHXH (no year)
-NUMBER_RE = re.compile(r"\b\d{1,5}/(?:\d{4}/)?[A-Za-zĐđ][A-Za-zĐđ0-9-]*[A-Za-zĐđ0-9]")
+# a Vietnamese legal document number: 26/2023/QH15, 69/2024/NĐ-CP, 595/QĐ-BHXH (no year), 66.7/2025/NQ-CP
+NUMBER_RE = re.compile(r"\b\d{1,5}(?:\.\d{1,3})?/(?:\d{4}/)?[A-Za-zĐđ][A-Za-zĐđ0-9-]*[A-Za-zĐđ0-9]")
 
 
 class LegalDocument(Strict):
@@ -26,6 +26,7 @@ class LegalDocument(Strict):
     replaced_on: dt.date | None = None  # the first day it no longer applies
     source: str | None = None  # the page the facts above were read from
     read_on: dt.date | None = None
+    note: str | None = None  # what the source says beside the facts above, e.g. a date read only elsewhere
 
     @model_validator(mode="after")
     def _number_and_dates(self) -> LegalDocument:

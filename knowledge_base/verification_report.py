@@ -140,7 +140,7 @@ def render_report(procedures: list[Procedure], register: LegalRegister, on: dt.d
         lines += _table(["Thông tin", "Chúng tôi ghi", "Trang chính thức ghi", "Nguồn", "Ngày đọc", "Trạng thái"],
                         ([r.fact, r.ours, r.as_read, r.source, r.read_on, r.status] for r in all_rows[procedure.id]))
     lines += ["", "## Sổ văn bản pháp luật", ""]
-    lines += _table(["Số hiệu", "Tên", "Hiệu lực từ", "Thay thế bởi", "Từ ngày", "Nguồn", "Ngày đọc"],
+    lines += _table(["Số hiệu", "Tên", "Hiệu lực từ", "Thay thế bởi", "Từ ngày", "Nguồn", "Ngày đọc", "Ghi chú"],
                     ([d.number, d.title, _day(d.effective_from), d.replaced_by or "", _day(d.replaced_on),
-                      f"<{d.source}>" if d.source else "", _day(d.read_on)] for d in register))
+                      f"<{d.source}>" if d.source else "", _day(d.read_on), d.note or ""] for d in register))
     return "\n".join(lines) + "\n"

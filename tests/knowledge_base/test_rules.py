@@ -157,4 +157,5 @@ def test_cited_numbers_are_found_in_citations() -> None:
     assert cited_numbers("Thông tư 64/2025/TT-BTC (giảm 50% mức tại Điều 4 Thông tư 73/2024/TT-BTC)") == [
         "64/2025/TT-BTC", "73/2024/TT-BTC"]
     assert cited_numbers("Quyết định 595/QĐ-BHXH") == ["595/QĐ-BHXH"]
+    assert cited_numbers("Nghị quyết 66.7/2025/NQ-CP") == ["66.7/2025/NQ-CP"]
     assert cited_numbers("áp dụng đến 31/12/2026") == []
