@@ -20,10 +20,7 @@ class ReviewItem:
     field: str  # dotted path: "fees.2", "legal_basis.0"
     due: dt.date  # the day the fee ends or the document is replaced
     what: str  # plain Vietnamese: what happens and what is missing
-
-    @property
-    def overdue(self) -> bool:
-        return self.what.startswith("Đã")
+    overdue: bool  # the day has passed
 
 
 def _vnd(amount: int) -> str:
@@ -58,7 +55,8 @@ def _fee_items(procedure: Procedure, on: dt.date, until: dt.date) -> list[Review
             follows = "chưa ghi mức kế tiếp hay “successor: pending”"
         verb = "Đã hết áp dụng từ sau ngày" if ended else "Hết áp dụng ngày"
         items.append(ReviewItem(procedure.id, procedure.title, f"fees.{index}", fee.valid_until,
-                                f"{verb} {_day(fee.valid_until)}: {fee.name} ({_vnd(fee.amount)}); {follows}."))
+                                f"{verb} {_day(fee.valid_until)}: {fee.name} ({_vnd(fee.amount)}); {follows}.",
+                                ended))
     return items
 
 
@@ -75,7 +73,7 @@ def _replaced_items(procedure: Procedure, register: LegalRegister, on: dt.date, 
             verb = "Đã được thay thế" if document.replaced(on) else "Sẽ được thay thế"
             items.append(ReviewItem(procedure.id, procedure.title, field, document.replaced_on,
                                     f"{verb}{by} từ ngày {_day(document.replaced_on)}: văn bản {number} vẫn đang "
-                                    "được dẫn."))
+                                    "được dẫn.", document.replaced(on)))
     return items
 
 
