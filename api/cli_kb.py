@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 
@@ -121,11 +122,54 @@ def rollback(entity_id: str, revision_id: int, kind: str = typer.Option("procedu
 
 
 @kb.command("validate")
-def validate(paths: list[Path] = typer.Argument(None, help="files (default: the seed directory)")) -> None:
-    """Validate procedure YAML files; errors name file, record, field and problem."""
-    from knowledge_base.validate import main
+def validate(paths: list[Path] = typer.Argument(None, help="files (default: the seed directory)"),
+             on: str | None = typer.Option(None, help="validation date YYYY-MM-DD (default: the office's today)"),
+             strict_provenance: bool | None = typer.Option(
+                 None, "--strict-provenance/--no-strict-provenance",
+                 help="every fact traced or marked unconfirmed, every number registered, every expiring fee followed "
+                      "(default: the KB_STRICT_PROVENANCE setting)")) -> None:
+    """Validate procedure YAML files and the legal register; errors name file, record, field and problem."""
+    from api.core.config import get_settings
+    from knowledge_base.loader import SEED_DIR
+    from knowledge_base.validate import validate as run
 
-    raise typer.Exit(main([str(p) for p in paths or []]))
+    settings = get_settings()
+    day = _date(on) if on else settings.today()
+    strict = settings.kb_strict_provenance if strict_provenance is None else strict_provenance
+    failed = run(list(paths or sorted(SEED_DIR.glob("*.yml"))), on=day, strict=strict)
+    raise typer.Exit(1 if failed else 0)
+
+
+@kb.command("review")
+def review(on: str | None = typer.Option(None, help="date YYYY-MM-DD (default: the office's today)"),
+           days: int = typer.Option(30, min=0, help="look this many days ahead"),
+           files: bool = typer.Option(False, "--files", help="read the seed YAML files, not the database")) -> None:
+    """Fees ending within DAYS (or ended with no successor) and facts citing a replaced document."""
+    from api import kb_store
+    from api.core.config import get_settings
+    from knowledge_base.legal_register import default_register
+    from knowledge_base.loader import load_dir
+    from knowledge_base.review import review_items
+
+    day = _date(on) if on else get_settings().today()
+    if files:
+        items = review_items(load_dir(), default_register(), day, days)
+    else:
+        from api.db.base import session_scope
+
+        with session_scope() as db:
+            items = kb_store.review(db, day, days)
+    for item in items:
+        typer.echo(f"{item.due.isoformat()}  {item.procedure_id}  {item.field}: {item.what}")
+    typer.echo(f"{len(items)} to review (on {day.isoformat()}, next {days} days)")
+
+
+def _date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        _fail(f"not a date: {text!r} (write YYYY-MM-DD, e.g. 2027-01-02)")
+        raise
 
 
 @kb.command("show")

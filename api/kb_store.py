@@ -16,11 +16,15 @@ from pydantic import ValidationError
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from api.core.config import get_settings
 from api.core.errors import AppError
 from api.db.models import FaqRow, KbRevision, ProcedureRow, utcnow
 from knowledge_base.formats import Bundle, faq_content, procedure_content
+from knowledge_base.legal_register import default_register
 from knowledge_base.loader import SEED_DIR, describe_validation_error, load_dir
 from knowledge_base.records import Faq, Procedure
+from knowledge_base.review import DAYS, ReviewItem, review_items
+from knowledge_base.rules import Problem, check_procedure
 
 Row = ProcedureRow | FaqRow
 KINDS: dict[str, tuple[type[ProcedureRow] | type[FaqRow], type[Procedure] | type[Faq]]] = {
@@ -41,8 +45,15 @@ class ImportReport:
         return bool(self.created or self.updated)
 
 
+def procedure_problems(procedure: Procedure) -> list[Problem]:
+    """The knowledge base's rules on the office's date (the same as `kb validate`; strict per the settings)."""
+    settings = get_settings()
+    return check_procedure(procedure, on=settings.today(), register=default_register(),
+                           strict=settings.kb_strict_provenance)
+
+
 def validate_content(kind: str, content: dict[str, Any]) -> dict[str, Any]:
-    """Validate with the schema; return the normalised content as stored."""
+    """Validate with the schema and the rules; return the normalised content as stored."""
     model = KINDS[kind][1]
     try:
         record = model.model_validate(content)
@@ -52,6 +63,9 @@ def validate_content(kind: str, content: dict[str, Any]) -> dict[str, Any]:
     if isinstance(record, Procedure):
         if record.faqs:
             raise AppError(422, "invalid_record", "FAQs are edited as records of their own (/api/v1/admin/faqs).")
+        if problems := procedure_problems(record):
+            raise AppError(422, "invalid_record",
+                           "\n".join(p.describe(KIND_LABEL[kind], record.id) for p in problems))
         return procedure_content(record)
     return faq_content(record)
 
@@ -281,6 +295,11 @@ def export_bundle(db: Session, state: str = "published") -> Bundle:
         if (data := content(row)) is not None:
             procedures.append(Procedure.model_validate({**data, "faqs": nested.get(row.id, [])}))
     return Bundle(procedures=procedures, faqs=standalone)
+
+
+def review(db: Session, on: dt.date, days: int = DAYS) -> list[ReviewItem]:
+    """Facts to review within `days` of `on`, in the content admins edit (drafts where they exist)."""
+    return review_items(export_bundle(db, "draft").procedures, default_register(), on, days)
 
 
 def last_change(db: Session) -> dt.datetime | None:

@@ -1,5 +1,7 @@
-"""Citizen-facing answers composed from a procedure record: short, in Vietnamese, with the official
-link, the source and the date checked, and the fee in force on the day asked. Pure functions."""
+"""Citizen-facing answers composed from a procedure record: short, in Vietnamese, the fee in force on the day
+asked, and under each answer the source and date read of the facts it states (the record's deep link). A fact not
+confirmed says what exactly in its own sentence; a fee past its end with no successor published is never quoted.
+Pure functions."""
 
 from __future__ import annotations
 
@@ -7,7 +9,8 @@ import datetime as dt
 import json
 from dataclasses import dataclass, field
 
-from knowledge_base.records import Channel, Fee, OnlineLevel, Procedure
+from knowledge_base.records import FACT_GROUPS, Channel, Fee, OnlineLevel, Procedure, Provenance
+from knowledge_base.sources import deep_link, describe_source
 from knowledge_base.text import analyze
 
 ASPECTS = ("documents", "fee", "time", "agency", "online", "steps", "legal", "forms")
@@ -21,18 +24,10 @@ ASPECT_LABELS = {
     "legal": "Căn cứ pháp lý",
     "forms": "Biểu mẫu",
 }
-# words in an `unverified` note that tie it to an aspect
-_UNVERIFIED_HINTS = {
-    "documents": ("documents", "giấy tờ", "hồ sơ"),
-    "fee": ("fee", "phí", "miễn"),
-    "time": ("processing", "thời hạn", "thời gian", "ngày làm việc"),
-    "agency": ("agency", "where", "cơ quan", "nơi nộp", "công an cấp xã", "tiếp nhận"),
-    "online": ("online", "trực tuyến", "vneid"),
-    "steps": ("steps", "bước", "trình tự"),
-    "legal": ("legal", "nghị định", "thông tư", "luật"),
-    "forms": ("form", "mẫu"),
-}
 MAX_ITEMS = 8
+MAX_SOURCES = 2  # source lines under an answer
+UNCONFIRMED = "chưa xác nhận được"  # + what exactly, from the record's `unconfirmed`
+UNCHECKED = "chưa đối chiếu với trang chính thức"  # a fact without provenance yet
 HANDOFF_BUTTON = {"title": "Gặp cán bộ", "payload": "/request_human"}
 
 NONE_TEXT = (
@@ -66,86 +61,171 @@ def _bullets(lines: list[str]) -> str:
     return "\n".join(shown)
 
 
-def _fee_line(fee: Fee, procedure: Procedure, today: dt.date) -> str:
-    channel = {Channel.online: " (nộp trực tuyến)", Channel.paper: " (nộp trực tiếp)"}.get(fee.channel, "")
-    line = f"{fee.name}{channel}: {money(fee.amount)}"
+def _with(text: str, caveat: str) -> str:
+    """`text` with a caveat inside its (one) sentence: 'Chưa nộp trực tuyến được (chưa …).'"""
+    if not caveat:
+        return text
+    text = text.rstrip()
+    return text.rstrip(".") + caveat + ("." if text.endswith(".") else "")
+
+
+def _caveat(note: str | None, traced: bool) -> str:
+    """What is not confirmed about a fact, said in its own sentence ('' when the fact is verified)."""
+    if note:
+        return f" ({UNCONFIRMED} {note})"
+    return "" if traced else f" ({UNCHECKED})"
+
+
+def _group_caveat(procedure: Procedure, group: str) -> str:
+    traced = group not in FACT_GROUPS or getattr(procedure.provenance, group) is not None
+    return _caveat(getattr(procedure.unconfirmed, group), traced)
+
+
+def _fee_caveat(fee: Fee) -> str:
+    return _caveat(fee.unconfirmed, fee.provenance is not None)
+
+
+def _channel(fee: Fee) -> str:
+    """' (nộp trực tuyến)' unless the fee's name already says how it is submitted."""
+    if "trực tuyến" in fee.name.lower() or "trực tiếp" in fee.name.lower():
+        return ""
+    return {Channel.online: " (nộp trực tuyến)", Channel.paper: " (nộp trực tiếp)"}.get(fee.channel, "")
+
+
+def _fee_line(fee: Fee, procedure: Procedure) -> str:
+    line = f"{fee.name}{_channel(fee)}: {money(fee.amount)}{_fee_caveat(fee)}"
     if fee.conditions:
-        line += f" – {fee.conditions}"
+        line += f" – {fee.conditions.rstrip('.')}"
     if fee.valid_until:
-        later = [f for f in procedure.fee_changes_after(today)
-                 if f.channel == fee.channel and f.valid_from and f.valid_from > fee.valid_until]
+        after = fee.valid_until + dt.timedelta(days=1)
+        later = next((f for f in procedure.fees
+                      if f.name == fee.name and f.channel == fee.channel and f.valid_from == after), None)
         line += f". Mức này áp dụng đến hết ngày {day(fee.valid_until)}"
         if later:
-            line += f"; từ {day(later[0].valid_from)} là {money(later[0].amount)}"  # type: ignore[arg-type]
+            line += f"; từ {day(after)} là {money(later.amount)}{_fee_caveat(later)}"
+        elif fee.successor == "pending":
+            line += f"; mức từ {day(after)} chưa được công bố"
     return line
+
+
+def _updating_line(fee: Fee, procedure: Procedure) -> str:
+    """A fee past its end with no successor published: never the old amount, the official page instead."""
+    return (f"{fee.name}{_channel(fee)}: mức thu đang được cập nhật theo quy định mới; bạn xem mức hiện hành tại "
+            f"{_updating_link(fee, procedure)}")
+
+
+def _fee_section(p: Procedure, today: dt.date) -> str:
+    fees, updating = p.fees_in_force(today), p.fees_being_updated(today)
+    if not fees and not updating:
+        text = f"Lệ phí {p.title.lower()}: không có mức chung trên toàn quốc; bạn hỏi bộ phận một cửa nơi nộp hồ sơ."
+    else:
+        lines = [_fee_line(f, p) for f in fees] + [_updating_line(f, p) for f in updating]
+        text = f"Lệ phí {p.title.lower()} (áp dụng ngày {day(today)}):\n" + _bullets(lines)
+    if p.fee_exemptions:
+        text += "\nĐược miễn, giảm:\n" + _bullets(p.fee_exemptions[:4])
+    return text
+
+
+def _documents_section(p: Procedure) -> str:
+    lines = []
+    for d in p.documents:
+        line = d.name + (f" ({d.copies})" if d.copies else "")
+        if not d.required:
+            line += " – nếu có" if not d.note else f" – {d.note}"
+        elif d.note:
+            line += f" – {d.note}"
+        lines.append(line)
+    return f"Hồ sơ {p.title.lower()} gồm{_group_caveat(p, 'documents')}:\n{_bullets(lines)}"
 
 
 def _section(procedure: Procedure, aspect: str, today: dt.date) -> str:
     p = procedure
     if aspect == "documents":
-        lines = []
-        for d in p.documents:
-            line = d.name + (f" ({d.copies})" if d.copies else "")
-            if not d.required:
-                line += " – nếu có" if not d.note else f" – {d.note}"
-            elif d.note:
-                line += f" – {d.note}"
-            lines.append(line)
-        return f"Hồ sơ {p.title.lower()} gồm:\n{_bullets(lines)}"
+        return _documents_section(p)
     if aspect == "fee":
-        fees = p.fees_in_force(today)
-        if not fees:
-            text = (f"Lệ phí {p.title.lower()}: không có mức chung trên toàn quốc; "
-                    "bạn hỏi bộ phận một cửa nơi nộp hồ sơ.")
-        else:
-            text = f"Lệ phí {p.title.lower()} (áp dụng ngày {day(today)}):\n" + _bullets(
-                [_fee_line(f, p, today) for f in fees])
-        if p.fee_exemptions:
-            text += "\nĐược miễn, giảm:\n" + _bullets(p.fee_exemptions[:4])
-        return text
+        return _fee_section(p, today)
     if aspect == "time":
-        return f"Thời gian giải quyết: {p.processing_time}"
+        return f"Thời gian giải quyết{_group_caveat(p, 'processing_time')}: {p.processing_time}"
     if aspect == "agency":
-        return f"Cơ quan giải quyết: {p.agency}.\nNơi nộp hồ sơ: {p.where_to_submit}"
+        return (f"Cơ quan giải quyết{_group_caveat(p, 'agency')}: {p.agency.rstrip('.')}.\n"
+                f"Nơi nộp hồ sơ: {p.where_to_submit}")
     if aspect == "online":
+        caveat = _group_caveat(p, "online")
         if p.online.level == OnlineLevel.khong:
-            text = "Thủ tục này hiện chưa nộp trực tuyến được; bạn nộp trực tiếp hoặc qua bưu chính."
+            text = _with("Thủ tục này hiện chưa nộp trực tuyến được; bạn nộp trực tiếp hoặc qua bưu chính.", caveat)
         else:
-            text = f"{p.online.level.label}: {p.online.url}"
+            text = f"{p.online.level.label}{caveat}: {p.online.url}"
         return text + (f"\n{p.online.note}" if p.online.note else "")
     if aspect == "steps":
-        return "Các bước thực hiện:\n" + "\n".join(f"{i}. {s}" for i, s in enumerate(p.steps[:MAX_ITEMS], 1))
+        steps = "\n".join(f"{i}. {s}" for i, s in enumerate(p.steps[:MAX_ITEMS], 1))
+        return f"Các bước thực hiện{_group_caveat(p, 'steps')}:\n{steps}"
     if aspect == "legal":
-        return "Căn cứ pháp lý:\n" + _bullets([f"{b.title} {b.number}".strip() if b.number else b.title
-                                               for b in p.legal_basis])
+        return f"Căn cứ pháp lý{_group_caveat(p, 'legal_basis')}:\n" + _bullets(
+            [f"{b.title} {b.number}".strip() if b.number else b.title for b in p.legal_basis])
     if aspect == "forms":
         if not p.forms:
             return "Thủ tục này không có biểu mẫu riêng được công bố; bạn xem mục giấy tờ cần có."
-        return "Biểu mẫu:\n" + _bullets([f"{f.code}: {f.name}" + (f" ({f.url})" if f.url else "") for f in p.forms])
+        return f"Biểu mẫu{_group_caveat(p, 'forms')}:\n" + _bullets(
+            [f"{f.code}: {f.name}" + (f" ({f.url})" if f.url else "") for f in p.forms])
     raise ValueError(f"unknown aspect {aspect!r}")
+
+
+def _overview_fee(p: Procedure, today: dt.date) -> str:
+    fees, updating = p.fees_in_force(today), p.fees_being_updated(today)
+    if not fees and updating:
+        return f"đang được cập nhật theo quy định mới (xem {_updating_link(updating[0], p)})"
+    if not fees:
+        return "theo quy định của tỉnh (hỏi bộ phận một cửa)"
+    amounts = sorted({f.amount for f in fees})
+    text = money(amounts[0]) if len(amounts) == 1 else f"từ {money(amounts[0])} đến {money(amounts[-1])}"
+    notes = [f.unconfirmed for f in fees if f.unconfirmed]
+    text += _caveat(notes[0] if notes else None, all(f.provenance is not None for f in fees))
+    return text + ("; một số mức đang được cập nhật" if updating else "")
+
+
+def _updating_link(fee: Fee, procedure: Procedure) -> str:
+    return deep_link(fee.provenance.source) if fee.provenance else procedure.source_url
 
 
 def _overview(procedure: Procedure, today: dt.date) -> str:
     p = procedure
-    fees = p.fees_in_force(today)
-    if not fees:
-        fee_text = "theo quy định của tỉnh (hỏi bộ phận một cửa)"
-    elif len({f.amount for f in fees}) == 1:
-        fee_text = money(fees[0].amount)
-    else:
-        fee_text = f"từ {money(min(f.amount for f in fees))} đến {money(max(f.amount for f in fees))}"
     online = (f"{p.online.level.label.lower()} tại {p.online.url}" if p.online.level != OnlineLevel.khong
               else "chưa nộp trực tuyến được")
-    return (f"{p.title}\n• Nơi nộp: {p.where_to_submit}\n• Thời gian: {p.processing_time}\n• Lệ phí: {fee_text}\n"
-            f"• Trực tuyến: {online}")
+    return (f"{p.title}\n• Nơi nộp{_group_caveat(p, 'agency')}: {p.where_to_submit}\n"
+            f"• Thời gian{_group_caveat(p, 'processing_time')}: {p.processing_time}\n"
+            f"• Lệ phí: {_overview_fee(p, today)}\n• Trực tuyến{_group_caveat(p, 'online')}: {online}")
 
 
-def _footer(procedure: Procedure, aspect: str | None) -> str:
-    notes = [n for n in procedure.unverified
-             if aspect is None or any(h in n.lower() for h in _UNVERIFIED_HINTS.get(aspect, ()))]
-    caution = ("\nLưu ý: một phần thông tin này đang được kiểm tra lại; bạn nên xác nhận với bộ phận một cửa "
-               "trước khi đi nộp." if notes else "")
-    return f"{caution}\nNguồn: {procedure.source_url} (kiểm tra ngày {day(procedure.checked_on)})"
+def _stated_provenance(procedure: Procedure, aspect: str | None, today: dt.date) -> list[Provenance]:
+    """Where the facts an answer states were read (the facts without provenance say so in their sentence)."""
+    p = procedure
+    fees = [f.provenance for f in p.fees_in_force(today) if f.provenance]
+    groups = {"documents": ["documents"], "time": ["processing_time"], "agency": ["agency"],
+              "legal": ["legal_basis"], "fee": [], None: ["agency", "processing_time"]}.get(aspect, [])
+    found = [prov for g in groups if (prov := getattr(p.provenance, g)) is not None]
+    return found + (fees if aspect in ("fee", None) else [])
+
+
+def _footer(procedure: Procedure, aspect: str | None, today: dt.date) -> str:
+    """'Nguồn: <where> (đọc ngày …): <deep link>' for the facts stated; else the record's source and check date."""
+    latest: dict[str, dt.date] = {}
+    for prov in _stated_provenance(procedure, aspect, today):
+        link = deep_link(prov.source)
+        latest[link] = max(prov.read_on, latest.get(link, prov.read_on))
+    if not latest:
+        return "\n" + _source_line(procedure.source_url, f"kiểm tra ngày {day(procedure.checked_on)}")
+    shown = sorted(latest.items(), key=lambda item: item[1], reverse=True)[:MAX_SOURCES]
+    return "".join("\n" + _source_line(link, f"đọc ngày {day(read_on)}") for link, read_on in shown)
+
+
+def _source_line(link: str, when: str) -> str:
+    name = describe_source(link)
+    return f"Nguồn: {link} ({when})" if name in link else f"Nguồn: {name} ({when}): {link}"
+
+
+def says_unconfirmed(text: str) -> bool:
+    """Does an answer say that something in it is not confirmed?"""
+    return UNCONFIRMED in text or UNCHECKED in text
 
 
 def intent_payload(intent: str, procedure_id: str) -> str:
@@ -164,7 +244,7 @@ def answer(procedure: Procedure, aspect: str | None, today: dt.date | None = Non
     body = _section(procedure, aspect, today) if aspect else _overview(procedure, today)
     if aspect and aspect not in ("documents", "fee", "steps", "legal", "forms"):
         body = f"{procedure.title}\n{body}"
-    return Message(text=body + _footer(procedure, aspect), buttons=aspect_buttons(procedure, aspect))
+    return Message(text=body + _footer(procedure, aspect, today), buttons=aspect_buttons(procedure, aspect))
 
 
 FAQ_WORDING_MIN = 0.8  # share of syllables in common with the FAQ's question or a paraphrase
@@ -176,7 +256,8 @@ def wording_overlap(question: str, other: str) -> float:
     return len(a & b) / len(a | b) if a and b else 0.0
 
 
-def faq_answer(procedure: Procedure, faq_id: str, question: str, aspect: str | None = None) -> Message | None:
+def faq_answer(procedure: Procedure, faq_id: str, question: str, aspect: str | None = None,
+               today: dt.date | None = None) -> Message | None:
     """The answer an admin wrote for an FAQ, when the citizen asked (nearly) that FAQ's question or one of its
     paraphrases; else None and the caller answers from the procedure's sections. Search often ranks an FAQ of
     the right procedure first for a different question ("mất thẻ BHYT" vs. the FAQ "thẻ BHYT sai năm sinh"), so
@@ -185,7 +266,8 @@ def faq_answer(procedure: Procedure, faq_id: str, question: str, aspect: str | N
     if faq is None or max(wording_overlap(question, q) for q in [faq.question, *faq.paraphrases]) < FAQ_WORDING_MIN:
         return None
     body = f"{procedure.title}\n{faq.answer.strip()}"
-    return Message(text=body + _footer(procedure, aspect), buttons=aspect_buttons(procedure, None))
+    return Message(text=body + _footer(procedure, aspect, today or dt.date.today()),
+                   buttons=aspect_buttons(procedure, None))
 
 
 def clarify(candidates: list[tuple[str, str]]) -> Message:

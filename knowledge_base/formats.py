@@ -110,7 +110,8 @@ def render(bundle: Bundle, fmt: Format) -> str:
 # our field -> portal field, for fields whose values map one to one
 _PORTAL_SCALARS = {
     "id": "ma_noi_bo",
-    "national_code": "ma_thu_tuc",
+    "kind": "loai",
+    "no_code_reason": "ly_do_khong_co_ma",
     "title": "ten_thu_tuc",
     "aliases": "ten_goi_khac",
     "field": "linh_vuc",
@@ -127,13 +128,16 @@ _PORTAL_SCALARS = {
     "notes": "ghi_chu",
     "source_url": "nguon",
     "checked_on": "ngay_kiem_tra",
-    "unverified": "chua_xac_minh",
+    "provenance": "nguon_goc",  # nested as ours: {agency: {source, read_on, at, as_read}, …}
+    "unconfirmed": "chua_xac_nhan",
 }
+CODES_FIELD = "ma_thu_tuc"  # the portal has one string; several codes are joined with "; "
 _PORTAL_LISTS = {  # our list field -> (portal field, {our key: portal key})
     "documents": ("thanh_phan_ho_so", {"name": "ten_giay_to", "copies": "so_luong", "required": "bat_buoc",
                                        "note": "ghi_chu", "form": "mau_don"}),
     "fees": ("phi_le_phi", {"name": "ten", "amount": "muc_thu", "channel": "hinh_thuc_nop", "conditions": "dieu_kien",
-                            "valid_from": "tu_ngay", "valid_until": "den_ngay", "legal_basis": "can_cu"}),
+                            "valid_from": "tu_ngay", "valid_until": "den_ngay", "legal_basis": "can_cu",
+                            "successor": "muc_ke_tiep", "provenance": "nguon_goc", "unconfirmed": "chua_xac_nhan"}),
     "legal_basis": ("can_cu_phap_ly", {"title": "trich_yeu", "number": "so_ky_hieu", "note": "ghi_chu"}),
     "forms": ("bieu_mau", {"code": "ma", "name": "ten", "url": "duong_dan"}),
     "faqs": ("cau_hoi_thuong_gap", {"id": "ma", "question": "cau_hoi", "answer": "tra_loi",
@@ -149,6 +153,7 @@ def _rename(data: dict[str, Any], mapping: dict[str, str]) -> dict[str, Any]:
 def to_portal(procedure: Procedure) -> dict[str, Any]:
     data = procedure.model_dump(**DUMP)
     portal = _rename(data, _PORTAL_SCALARS)
+    portal[CODES_FIELD] = "; ".join(procedure.national_codes)
     for ours, (theirs, keys) in _PORTAL_LISTS.items():
         portal[theirs] = [_rename(item, keys) for item in data.get(ours, [])]
     portal.update(_rename(data["online"], _PORTAL_ONLINE))
@@ -162,13 +167,19 @@ def slug_from_title(title: str) -> str:
 def from_portal(item: Any, source: str, index: int) -> dict[str, Any]:
     if not isinstance(item, dict):
         raise KnowledgeBaseError(f"{source}: item {index + 1} is not a mapping of fields")
-    known = set(_PORTAL_SCALARS.values()) | {p for p, _ in _PORTAL_LISTS.values()} | set(_PORTAL_ONLINE.values())
+    known = ({CODES_FIELD, *_PORTAL_SCALARS.values()} | {p for p, _ in _PORTAL_LISTS.values()}
+             | set(_PORTAL_ONLINE.values()))
     unknown = sorted(set(item) - known)
     record = item.get("ma_noi_bo") or item.get("ma_thu_tuc") or index + 1
     if unknown:
         raise KnowledgeBaseError(f"{source}: record {record!r}: unknown portal fields {unknown}")
     back = {theirs: ours for ours, theirs in _PORTAL_SCALARS.items()}
     data: dict[str, Any] = {back[key]: value for key, value in item.items() if key in back}
+    codes = item.get(CODES_FIELD) or ""
+    if isinstance(codes, str):
+        data["national_codes"] = [code.strip() for code in re.split(r"[;,]", codes) if code.strip()]
+    else:
+        data["national_codes"] = codes  # a list is accepted as it is; the schema checks it
     for ours, (theirs, keys) in _PORTAL_LISTS.items():
         if theirs in item:
             reverse = {v: k for k, v in keys.items()}

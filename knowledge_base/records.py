@@ -10,13 +10,17 @@ from __future__ import annotations
 import datetime as dt
 import re
 from enum import Enum
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
 NonEmpty = Annotated[str, Field(min_length=1)]
+Figure = Annotated[str, Field(min_length=1, max_length=60)]  # a number or code as an official record gives it
+Clause = Annotated[str, Field(min_length=1, max_length=200)]  # a short clause that fits inside a sentence
+NATIONAL_CODE_RE = re.compile(r"^\d\.\d{6}$")  # mã thủ tục on the national catalogue, e.g. "1.115978"
+FACT_GROUPS = ("agency", "processing_time", "documents", "legal_basis")  # each needs provenance
 
 
 def check_slug(value: str) -> str:
@@ -55,10 +59,57 @@ class OnlineLevel(str, Enum):
         }[self.value]
 
 
+class Kind(str, Enum):
+    procedure = "procedure"  # an administrative procedure with a national record
+    guide = "guide"  # a how-to (e.g. logging in to the portal), not an administrative procedure
+
+
 class Channel(str, Enum):
     any = "any"
     online = "online"
     paper = "paper"
+
+
+class AsRead(Strict):
+    """The figures of a fact as the official record gives them: numbers, codes, a name; never its sentences."""
+
+    amount: int | None = Field(default=None, ge=0)  # VND
+    days: int | None = Field(default=None, ge=0)  # working days
+    hours: int | None = Field(default=None, ge=0)
+    count: int | None = Field(default=None, ge=0)  # e.g. how many documents the checklist lists
+    numbers: list[Figure] | None = None  # legal document numbers, e.g. "108/2026/TT-BCA"
+    forms: list[Figure] | None = None  # form codes, e.g. "CT01"
+    agency: Annotated[str, Field(min_length=1, max_length=160)] | None = None
+
+
+class Provenance(Strict):
+    """Where one fact was read: the record's own page (or national code), when, where in it, and its figures."""
+
+    source: NonEmpty  # a deep URL of the record, or a bare national code such as "1.115978"
+    read_on: dt.date
+    at: Annotated[str, Field(min_length=1, max_length=120)]  # e.g. "Lệ phí — trực tuyến"
+    as_read: AsRead = Field(default_factory=AsRead)
+
+
+class FactProvenance(Strict):
+    """Provenance per fact group of a procedure (fees carry theirs on each row)."""
+
+    agency: Provenance | None = None
+    processing_time: Provenance | None = None
+    documents: Provenance | None = None
+    legal_basis: Provenance | None = None
+
+
+class Unconfirmed(Strict):
+    """Per fact group, what exactly is not confirmed: a short Vietnamese clause the answer puts in that sentence."""
+
+    agency: Clause | None = None
+    processing_time: Clause | None = None
+    documents: Clause | None = None
+    legal_basis: Clause | None = None
+    online: Clause | None = None
+    steps: Clause | None = None
+    forms: Clause | None = None
 
 
 class Document(Strict):
@@ -82,12 +133,17 @@ class Fee(Strict):
     conditions: str | None = None
     valid_from: dt.date | None = None
     valid_until: dt.date | None = None
-    legal_basis: str | None = None
+    legal_basis: str | None = None  # the document number the amount comes from, e.g. "154/2025/TT-BTC"
+    successor: Literal["pending"] | None = None  # on a row with valid_until: no next amount published yet
+    provenance: Provenance | None = None
+    unconfirmed: Clause | None = None  # what exactly about this row is not confirmed
 
     @model_validator(mode="after")
     def _dates_in_order(self) -> Fee:
         if self.valid_from and self.valid_until and self.valid_from > self.valid_until:
             raise ValueError("valid_from is after valid_until")
+        if self.successor and not self.valid_until:
+            raise ValueError("successor is only for a fee with valid_until")
         return self
 
     def in_force(self, on: dt.date) -> bool:
@@ -132,7 +188,9 @@ class Faq(Strict):
 
 class Procedure(Strict):
     id: NonEmpty
-    national_code: str | None = None  # mã thủ tục on the national catalogue, e.g. "1.001193"
+    kind: Kind = Kind.procedure
+    national_codes: list[NonEmpty] = Field(default_factory=list)  # [] only for a guide (rule checked in rules.py)
+    no_code_reason: Clause | None = None  # a guide without national code: why
     title: NonEmpty
     aliases: list[NonEmpty] = Field(min_length=1)
     field: NonEmpty  # lĩnh vực
@@ -152,9 +210,10 @@ class Procedure(Strict):
     forms: list[Form] = Field(default_factory=list)
     online: Online
     notes: list[NonEmpty] = Field(default_factory=list)
-    source_url: NonEmpty
-    checked_on: dt.date
-    unverified: list[NonEmpty] = Field(default_factory=list)  # facts we could not confirm
+    source_url: NonEmpty  # the record's own page (deep link), not a portal's home or listing page
+    checked_on: dt.date  # the latest read_on of its facts
+    provenance: FactProvenance = Field(default_factory=FactProvenance)
+    unconfirmed: Unconfirmed = Field(default_factory=Unconfirmed)
     faqs: list[Faq] = Field(default_factory=list)
 
     _slug = field_validator("id")(check_slug)
@@ -165,6 +224,22 @@ class Procedure(Strict):
         if not value.startswith(("https://", "http://")):
             raise ValueError("must be an http(s) URL")
         return value
+
+    @field_validator("national_codes")
+    @classmethod
+    def _codes(cls, value: list[str]) -> list[str]:
+        for code in value:
+            if not NATIONAL_CODE_RE.match(code):
+                raise ValueError(f"{code!r} is not a national record code like 1.115978")
+        if len(set(value)) != len(value):
+            raise ValueError("a national code is listed twice")
+        return value
+
+    @model_validator(mode="after")
+    def _reason_only_without_codes(self) -> Procedure:
+        if self.no_code_reason and (self.national_codes or self.kind != Kind.guide):
+            raise ValueError("no_code_reason is only for a guide without national codes")
+        return self
 
     @model_validator(mode="after")
     def _link_faqs(self) -> Procedure:
@@ -177,8 +252,32 @@ class Procedure(Strict):
                 faq.procedure_id = self.id
         return self
 
+    def open_facts(self) -> list[tuple[str, str | None]]:
+        """Facts not verified, as (field, what is unconfirmed or None when the fact has no provenance yet)."""
+        found: list[tuple[str, str | None]] = []
+        for group in FACT_GROUPS:
+            note = getattr(self.unconfirmed, group)
+            if note or getattr(self.provenance, group) is None:
+                found.append((group, note))
+        found.extend((f"fees.{i}", fee.unconfirmed) for i, fee in enumerate(self.fees)
+                     if fee.unconfirmed or fee.provenance is None)
+        found.extend((group, note) for group in ("online", "steps", "forms")
+                     if (note := getattr(self.unconfirmed, group)))
+        return found
+
     def fees_in_force(self, on: dt.date) -> list[Fee]:
         return [fee for fee in self.fees if fee.in_force(on)]
+
+    def fees_being_updated(self, on: dt.date) -> list[Fee]:
+        """Fees past their end with no published successor (`successor: pending`) and nothing of the same name and
+        channel in force: the answer says the amount is being updated, never the expired amount."""
+        in_force = {(fee.name, fee.channel) for fee in self.fees_in_force(on)}
+        found: dict[tuple[str, Channel], Fee] = {}
+        for fee in self.fees:
+            ended = fee.valid_until is not None and fee.valid_until < on
+            if fee.successor == "pending" and ended and (fee.name, fee.channel) not in in_force:
+                found.setdefault((fee.name, fee.channel), fee)
+        return list(found.values())
 
     def fee_changes_after(self, on: dt.date) -> list[Fee]:
         """Fees that start later than ``on``: what the answer should announce."""

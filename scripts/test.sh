@@ -8,6 +8,10 @@ bash scripts/install_browser.sh
 PY=.venv/bin/python
 echo "== ruff"
 .venv/bin/ruff check .
+echo "== knowledge base rules, today and after the 31/12/2026 cut (the lead adds --strict-provenance and"
+echo "   scripts/kb_answer_audit.py once every fact is traced)"
+$PY -m api.cli kb validate
+$PY -m api.cli kb validate --on 2027-01-02
 echo "== rasa data validate"
 $PY -m api.cli validate-rasa-data
 echo "== retrieval evaluation (tests/data/retrieval_eval.jsonl)"

@@ -21,6 +21,7 @@ from api.console import (
 )
 from api.console.admin_audit_pages import router as admin_audit_router
 from api.console.admin_kb_pages import router as admin_kb_router
+from api.console.admin_review_pages import router as admin_review_router
 from api.console.admin_unanswered_pages import router as admin_unanswered_router
 from api.console.admin_users_pages import router as admin_users_router
 from api.console.web import HERE, ConsoleForbidden, LoginRequired, error_page, login_redirect
@@ -29,6 +30,7 @@ from api.core.errors import AppError
 router = APIRouter(prefix="/console", include_in_schema=False)
 router.include_router(auth_pages.router)
 router.include_router(admin_kb_router)
+router.include_router(admin_review_router)
 router.include_router(admin_unanswered_router)
 router.include_router(admin_users_router)
 router.include_router(admin_audit_router)

@@ -8,27 +8,33 @@ form field it belongs to, and the submitted text is kept exactly as typed so tha
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
 import yaml
 from pydantic import ValidationError
 
+from api import kb_store
 from knowledge_base.formats import faq_content, procedure_content
-from knowledge_base.records import Faq, Level, OnlineLevel, Procedure
+from knowledge_base.records import Faq, Kind, Level, OnlineLevel, Procedure
 
 Errors = dict[str, list[str]]
 RESERVED_IDS = {"new"}  # /console/admin/<kind>/new is the creation page
 
-PROCEDURE_LINES = ("aliases", "steps", "fee_exemptions", "notes", "unverified")
+PROCEDURE_LINES = ("aliases", "steps", "fee_exemptions", "notes")
 PROCEDURE_YAML = ("documents", "fees", "legal_basis", "forms")
-PROCEDURE_TEXT = ("id", "title", "national_code", "field", "level", "locality", "agency", "where_to_submit",
-                  "who_can_apply", "processing_time", "processing_days", "result", "source_url", "checked_on")
+PROCEDURE_MAPPINGS = ("provenance", "unconfirmed")  # YAML blocks holding a mapping per fact group
+PROCEDURE_TEXT = ("id", "kind", "title", "national_codes", "no_code_reason", "field", "level", "locality", "agency",
+                  "where_to_submit", "who_can_apply", "processing_time", "processing_days", "result", "source_url",
+                  "checked_on")
 ONLINE = ("online_level", "online_url", "online_note")
 FAQ_FIELDS = ("id", "question", "answer", "procedure_id", "paraphrases")
 
 LABELS = {
-    "id": "Mã", "title": "Tên thủ tục", "national_code": "Mã thủ tục quốc gia", "aliases": "Tên gọi khác",
+    "id": "Mã", "title": "Tên thủ tục", "national_codes": "Mã thủ tục quốc gia", "aliases": "Tên gọi khác",
+    "kind": "Loại bản ghi", "no_code_reason": "Lý do không có mã thủ tục", "provenance": "Nguồn của từng thông tin",
+    "unconfirmed": "Thông tin chưa xác nhận",
     "field": "Lĩnh vực", "level": "Cấp thực hiện", "locality": "Phạm vi áp dụng", "agency": "Cơ quan thực hiện",
     "where_to_submit": "Nơi nộp hồ sơ", "who_can_apply": "Đối tượng thực hiện", "documents": "Thành phần hồ sơ",
     "steps": "Các bước thực hiện", "processing_time": "Thời gian giải quyết", "processing_days": "Số ngày làm việc",
@@ -36,7 +42,7 @@ LABELS = {
     "legal_basis": "Căn cứ pháp lý", "forms": "Biểu mẫu", "online": "Dịch vụ công trực tuyến",
     "online_level": "Mức độ trực tuyến", "online_url": "Đường dẫn nộp trực tuyến", "online_note": "Ghi chú trực tuyến",
     "notes": "Lưu ý cho người dân", "source_url": "Nguồn (đường dẫn chính thức)", "checked_on": "Ngày kiểm tra",
-    "unverified": "Thông tin chưa xác minh", "question": "Câu hỏi", "answer": "Câu trả lời",
+    "question": "Câu hỏi", "answer": "Câu trả lời",
     "procedure_id": "Thủ tục liên quan", "paraphrases": "Cách hỏi khác", "faqs": "Câu hỏi thường gặp",
 }
 # names of the fields inside the YAML blocks, as the admin sees them in the help text
@@ -44,7 +50,11 @@ SUBFIELDS = {
     "name": "tên", "copies": "số bản", "required": "bắt buộc", "note": "ghi chú", "form": "mã biểu mẫu",
     "amount": "số tiền", "channel": "hình thức nộp", "conditions": "điều kiện", "valid_from": "áp dụng từ ngày",
     "valid_until": "áp dụng đến ngày", "legal_basis": "căn cứ thu", "title": "tên văn bản", "number": "số hiệu",
-    "code": "mã", "url": "đường dẫn",
+    "code": "mã", "url": "đường dẫn", "successor": "mức kế tiếp", "provenance": "nguồn", "unconfirmed": "chưa xác nhận",
+    "source": "nguồn", "read_on": "ngày đọc", "at": "vị trí trong trang", "as_read": "số liệu như trang ghi",
+    "agency": "cơ quan", "processing_time": "thời gian giải quyết", "documents": "thành phần hồ sơ",
+    "days": "số ngày", "hours": "số giờ", "count": "số lượng", "numbers": "số hiệu văn bản",
+    "online": "trực tuyến", "steps": "các bước", "forms": "biểu mẫu",
 }
 _MESSAGES = {
     "must be a slug: lower-case ascii words joined by '-'":
@@ -52,7 +62,13 @@ _MESSAGES = {
     "valid_from is after valid_until": "Ngày bắt đầu áp dụng (valid_from) đang sau ngày hết áp dụng (valid_until).",
     "an online procedure needs its url": "Thủ tục nộp trực tuyến được thì phải có đường dẫn nộp.",
     "must be an http(s) URL": "Phải là đường dẫn bắt đầu bằng https:// hoặc http://.",
+    "successor is only for a fee with valid_until":
+        "Chỉ mức phí có ngày hết áp dụng (valid_until) mới ghi mức kế tiếp (successor: pending).",
+    "no_code_reason is only for a guide without national codes":
+        "Chỉ bản ghi loại hướng dẫn, không có mã thủ tục quốc gia, mới ghi lý do không có mã.",
+    "a national code is listed twice": "Một mã thủ tục quốc gia bị ghi hai lần.",
 }
+_CODE_PROBLEM = "is not a national record code like 1.115978"
 
 
 @dataclass
@@ -74,10 +90,13 @@ class FormResult:
 # --- content -> form ------------------------------------------------------------------------------------------
 
 
+DATE_KEYS = ("valid_from", "valid_until", "read_on")
+
+
 def _plain_dates(value: Any) -> Any:
     """Stored dates are ISO strings; as dates they are written 2026-12-31 rather than '2026-12-31'."""
     if isinstance(value, dict):
-        return {k: _plain_dates(v) if k not in ("valid_from", "valid_until") else _as_date(v) for k, v in value.items()}
+        return {k: _plain_dates(v) if k not in DATE_KEYS else _as_date(v) for k, v in value.items()}
     return [_plain_dates(v) for v in value] if isinstance(value, list) else value
 
 
@@ -88,7 +107,7 @@ def _as_date(value: Any) -> Any:
         return value
 
 
-def _yaml_block(items: list[Any]) -> str:
+def _yaml_block(items: list[Any] | dict[str, Any]) -> str:
     if not items:
         return ""
     return yaml.safe_dump(_plain_dates(items), allow_unicode=True, sort_keys=False, width=4096).rstrip() + "\n"
@@ -98,8 +117,12 @@ def procedure_values(content: dict[str, Any] | None) -> dict[str, str]:
     content = content or {}
     values = {key: "" if content.get(key) is None else str(content[key]) for key in PROCEDURE_TEXT}
     values["locality"] = values["locality"] or "national"
+    values["kind"] = values["kind"] or "procedure"
+    values["national_codes"] = ", ".join(content.get("national_codes") or [])
     values.update({key: "\n".join(content.get(key) or []) for key in PROCEDURE_LINES})
     values.update({key: _yaml_block(content.get(key) or []) for key in PROCEDURE_YAML})
+    values.update({key: _yaml_block({k: v for k, v in (content.get(key) or {}).items() if v})
+                   for key in PROCEDURE_MAPPINGS})
     online = content.get("online") or {}
     values.update(online_level=online.get("level") or "", online_url=online.get("url") or "",
                   online_note=online.get("note") or "")
@@ -124,9 +147,9 @@ def _optional(text: str) -> str | None:
     return text.strip() or None
 
 
-def _parse_yaml(text: str, key: str, result: FormResult) -> list[Any] | None:
+def _parse_yaml(text: str, key: str, result: FormResult, mapping: bool = False) -> list[Any] | dict[str, Any] | None:
     if not text.strip():
-        return []
+        return {} if mapping else []
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as error:
@@ -137,8 +160,11 @@ def _parse_yaml(text: str, key: str, result: FormResult) -> list[Any] | None:
                         f"dấu “- ” đầu mỗi mục và dấu “: ” sau tên trường. (Chi tiết kỹ thuật: {problem})")
         return None
     if data is None:
-        return []
-    if not isinstance(data, list):
+        return {} if mapping else []
+    if mapping and not isinstance(data, dict):
+        result.add(key, "Phải là các dòng “tên_mục: nội dung” (ví dụ “agency: …”), không bắt đầu bằng “- ”.")
+        return None
+    if not mapping and not isinstance(data, list):
         result.add(key, "Phải là một danh sách: mỗi mục bắt đầu bằng “- ” ở đầu dòng.")
         return None
     return data
@@ -178,6 +204,8 @@ def plain_error(item: dict[str, Any]) -> str:
     if kind in ("string_type", "list_type"):
         return "Kiểu dữ liệu không đúng (cần chữ hoặc danh sách)."
     text = msg.removeprefix("Value error, ")
+    if text.endswith(_CODE_PROBLEM):
+        return f"{text.removesuffix(_CODE_PROBLEM).strip()} không phải mã thủ tục quốc gia (dạng 1.115978)."
     return _MESSAGES.get(text, text)
 
 
@@ -201,26 +229,29 @@ def _collect(error: ValidationError, result: FormResult, skip: set[str]) -> None
         if key in skip:
             continue
         where = loc[:-1] if item["type"] == "extra_forbidden" else loc  # the message names an unknown field
-        prefix = _where(where) if key in PROCEDURE_YAML else ""
+        prefix = _where(where) if key in (*PROCEDURE_YAML, *PROCEDURE_MAPPINGS) else ""
         if key in (*PROCEDURE_LINES, "paraphrases") and len(loc) > 1 and isinstance(loc[1], int):
             prefix = f"Dòng {loc[1] + 1}: "
         result.add(key, prefix + plain_error(item))
 
 
 def procedure_from_form(form: dict[str, str]) -> FormResult:
-    values = {key: str(form.get(key, "")) for key in (*PROCEDURE_TEXT, *PROCEDURE_LINES, *PROCEDURE_YAML, *ONLINE)}
+    fields = (*PROCEDURE_TEXT, *PROCEDURE_LINES, *PROCEDURE_YAML, *PROCEDURE_MAPPINGS, *ONLINE)
+    values = {key: str(form.get(key, "")) for key in fields}
     result = FormResult(values=values)
     raw: dict[str, Any] = {key: values[key].strip() for key in PROCEDURE_TEXT}
-    for key in ("national_code", "who_can_apply", "result", "processing_days"):
+    for key in ("no_code_reason", "who_can_apply", "result", "processing_days"):
         raw[key] = _optional(values[key])
     raw["locality"] = raw["locality"] or "national"
+    raw["kind"] = raw["kind"] or "procedure"
+    raw["national_codes"] = [code for code in re.split(r"[\s,;]+", values["national_codes"]) if code]
     raw.update({key: _lines(values[key]) for key in PROCEDURE_LINES})
     broken: set[str] = set()
-    for key in PROCEDURE_YAML:
-        parsed = _parse_yaml(values[key], key, result)
+    for key in (*PROCEDURE_YAML, *PROCEDURE_MAPPINGS):
+        parsed = _parse_yaml(values[key], key, result, mapping=key in PROCEDURE_MAPPINGS)
         if parsed is None:
             broken.add(key)
-        raw[key] = parsed or []
+        raw[key] = parsed or ({} if key in PROCEDURE_MAPPINGS else [])
     raw["online"] = {"level": values["online_level"].strip(), "url": _optional(values["online_url"]),
                      "note": _optional(values["online_note"])}
     if raw["id"] in RESERVED_IDS:
@@ -230,9 +261,22 @@ def procedure_from_form(form: dict[str, str]) -> FormResult:
     except ValidationError as error:
         _collect(error, result, skip=broken)
         return result
+    for problem in kb_store.procedure_problems(record):
+        _add_problem(problem.field, problem.message, result)
     if not result.errors:
         result.content = procedure_content(record)
     return result
+
+
+def _add_problem(field_path: str, message: str, result: FormResult) -> None:
+    """A rule's problem under the form field it belongs to ("fees.2.provenance" -> fees, "Mục 3, nguồn …: ")."""
+    loc = tuple(int(part) if part.isdigit() else part for part in field_path.split("."))
+    key = str(loc[0])
+    if key not in result.values:
+        result.add("form", f"{LABELS.get(key, key)}: {message}")
+        return
+    prefix = _where(loc) if key in (*PROCEDURE_YAML, *PROCEDURE_MAPPINGS) else ""
+    result.add(key, prefix + message)
 
 
 def faq_from_form(form: dict[str, str], procedure_ids: set[str]) -> FormResult:
@@ -268,4 +312,5 @@ def suggest_id(text: str, limit: int = 60) -> str:
 
 
 LEVEL_CHOICES = [(level.value, level.label) for level in Level]
+KIND_CHOICES = [(Kind.procedure.value, "Thủ tục hành chính"), (Kind.guide.value, "Hướng dẫn (không phải thủ tục)")]
 ONLINE_CHOICES = [(level.value, level.label) for level in OnlineLevel]

@@ -83,7 +83,7 @@ def _audit(db: Session, admin: StaffUser, action: str, spec: KindPages, row: kb_
 
 def _choices(db: Session, spec: KindPages) -> dict[str, Any]:
     if spec.kind == "procedure":
-        return {"levels": forms.LEVEL_CHOICES, "online_levels": forms.ONLINE_CHOICES,
+        return {"levels": forms.LEVEL_CHOICES, "online_levels": forms.ONLINE_CHOICES, "kinds": forms.KIND_CHOICES,
                 "fields": views.procedure_fields(db)}
     return {"procedures": views.procedure_choices(db)}
 

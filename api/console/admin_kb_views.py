@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import yaml
+from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -15,7 +16,7 @@ from api import kb_store
 from api.console.admin_kb_forms import LABELS
 from api.db.models import KbRevision, StaffUser
 from api.routes.admin_kb import status_of
-from knowledge_base.records import Level
+from knowledge_base.records import Level, Procedure
 from knowledge_base.text import fold, normalize
 
 STATUS_LABELS = {
@@ -31,6 +32,14 @@ ACTION_LABELS = {
     "archive": "Lưu trữ (bot ngừng dùng)", "restore": "Dùng lại", "import": "Nhập từ tệp",
 }
 LEVEL_LABELS = {level.value: level.label for level in Level}
+
+
+def open_fact_count(content: dict[str, Any]) -> int:
+    """How many facts of a procedure are not verified (no provenance, or an `unconfirmed` note)."""
+    try:
+        return len(Procedure.model_validate(content).open_facts())
+    except ValidationError:
+        return 0
 
 
 def working(row: kb_store.Row) -> dict[str, Any]:
@@ -53,7 +62,7 @@ def _folded(text: str) -> str:
 def search_text(kind: str, row: kb_store.Row) -> str:
     content = working(row)
     if kind == "procedure":
-        parts = [row.id, content.get("title", ""), content.get("national_code") or "", *content.get("aliases", [])]
+        parts = [row.id, content.get("title", ""), *(content.get("national_codes") or []), *content.get("aliases", [])]
     else:
         parts = [row.id, content.get("question", ""), *content.get("paraphrases", [])]
     return _folded(" ".join(parts))
@@ -98,7 +107,7 @@ def list_rows(db: Session, kind: str, q: str = "", status: str = "", field_name:
             if (field_name and content.get("field") != field_name) or (level and content.get("level") != level):
                 continue
             extra = {"field": content.get("field", ""), "level": LEVEL_LABELS.get(content.get("level", ""), ""),
-                     "unverified": len(content.get("unverified") or [])}
+                     "open_facts": open_fact_count(content)}
             title = content.get("title", row.id)
         else:
             procedure_id = content.get("procedure_id")

@@ -32,6 +32,11 @@ DECISIONS = {
     "none": "Trợ lý ảo báo chưa tìm thấy, mời gặp cán bộ và ghi câu hỏi vào danh sách chưa trả lời.",
 }
 QUERY_MAX = 2000
+FACT_LABELS = {
+    "agency": "Cơ quan thực hiện", "processing_time": "Thời gian giải quyết", "documents": "Thành phần hồ sơ",
+    "legal_basis": "Căn cứ pháp lý", "fees": "Lệ phí", "online": "Nộp trực tuyến", "steps": "Các bước",
+    "forms": "Biểu mẫu",
+}
 
 
 def clean_aspect(aspect: str | None) -> str | None:
@@ -73,7 +78,7 @@ def procedure_page(procedure_id: str, request: Request, db: SessionDep, me: Cons
     return render(request, "kb/procedure.html", {
         "p": procedure, "aspect": aspect or "", "aspects": ASPECT_CHOICES,
         "message": answers.answer(procedure, aspect, today), "today": today,
-        "fees_now": procedure.fees_in_force(today), "money": answers.money,
+        "fees_now": procedure.fees_in_force(today), "money": answers.money, "fact_labels": FACT_LABELS,
     })
 
 

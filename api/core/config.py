@@ -69,6 +69,9 @@ class Settings(BaseSettings):
                                                                       "(all channels; a burst of that many is fine)")
     client_rate_per_minute: int = Field(default=1200, description="citizen messages per client address and minute "
                                                                   "(a carrier's NAT puts thousands behind one)")
+    kb_strict_provenance: bool = Field(
+        default=False, description="refuse knowledge-base records with a fact neither traced to its source nor marked "
+                                   "unconfirmed (editor, admin API, `kb validate`); on once the data is complete")
 
     telegram_bot_token: SecretStr = Field(default=SecretStr(""),
                                           description="the bot's token from @BotFather; empty = no Telegram channel")

@@ -131,7 +131,7 @@ class Answerer:
             return self.nothing(question, found)
         if aspect not in answers.ASPECTS:
             aspect = None
-        message = (faq and answers.faq_answer(procedure, faq, question, aspect)) or answers.answer(
+        message = (faq and answers.faq_answer(procedure, faq, question, aspect, self.today)) or answers.answer(
             procedure, aspect, self.today)
         score = next((r.score for r in found.results if r.procedure_id == procedure_id), None) if found else None
         return Decision("answer", message, procedure_id=procedure.id, aspect=aspect, score=score, found=found)

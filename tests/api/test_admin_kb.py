@@ -174,3 +174,31 @@ def test_import_with_duplicate_ids_is_refused(client, admin) -> None:
     text = yaml.safe_dump({"procedures": [first, first]}, allow_unicode=True)
     response = client.post("/api/v1/admin/kb/import?format=yaml", headers=admin, content=text)
     assert response.status_code == 422 and "duplicate procedure id" in response.json()["message"]
+
+
+WRONG_FEE = {"name": "Lệ phí thử", "amount": 8000, "legal_basis": "281/2016/TT-BTC",
+             "provenance": {"source": "1.001193", "read_on": "2026-09-15", "at": "Lệ phí", "as_read": {"amount": 5000}}}
+
+
+def test_the_api_refuses_what_kb_validate_refuses(client, admin, monkeypatch) -> None:
+    from api.core.config import get_settings
+    from knowledge_base.legal_register import default_register
+    from knowledge_base.records import Procedure
+    from knowledge_base.rules import check_procedure
+
+    row = client.get(f"/api/v1/admin/procedures/{PROCEDURE}", headers=admin).json()
+    content = {**(row["draft"] or row["published"]), "fees": [WRONG_FEE], "checked_on": "2026-12-31"}
+    today = get_settings().today()
+    expected = [p.field for p in check_procedure(Procedure.model_validate(content), on=today,
+                                                 register=default_register())]
+    assert expected == ["fees.0.provenance.as_read.amount"]
+    refused = client.put(f"/api/v1/admin/procedures/{PROCEDURE}", headers=admin,
+                         json={"expected_version": row["version"], "record": content})
+    assert refused.status_code == 422
+    assert f"record '{PROCEDURE}', field fees.0.provenance.as_read.amount: " in refused.json()["message"]
+
+    monkeypatch.setattr(get_settings(), "kb_strict_provenance", True)  # the switch kb validate --strict-provenance
+    no_code = {**(row["draft"] or row["published"]), "national_codes": []}
+    strict = client.put(f"/api/v1/admin/procedures/{PROCEDURE}", headers=admin,
+                        json={"expected_version": row["version"], "record": no_code})
+    assert strict.status_code == 422 and "field national_codes" in strict.json()["message"]

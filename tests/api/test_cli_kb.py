@@ -44,3 +44,13 @@ def test_import_of_a_broken_file_fails_in_plain_words(migrated, tmp_path: Path) 
 def test_unknown_record_is_reported(migrated) -> None:
     result = run_cli("kb", "history", "khong-ton-tai")
     assert result.returncode == 1 and "khong-ton-tai" in result.stderr
+
+
+def test_validate_and_review_take_a_date(migrated) -> None:
+    validated = run_cli("kb", "validate", "--on", "2027-01-02")
+    assert validated.returncode == 0, validated.stderr
+    assert "(on 2027-01-02, without the strict provenance check)" in validated.stdout
+    reviewed = run_cli("kb", "review", "--on", "2026-12-20", "--days", "30")
+    assert reviewed.returncode == 0, reviewed.stderr
+    assert reviewed.stdout.rstrip().endswith("to review (on 2026-12-20, next 30 days)")
+    assert run_cli("kb", "review", "--on", "20/12/2026").returncode == 1

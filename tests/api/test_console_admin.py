@@ -74,7 +74,7 @@ def editor_values(client: TestClient, url: str) -> dict[str, str]:
 
 ADMIN_PAGES = ["/console/admin/procedures", f"/console/admin/procedures/{PROCEDURE}", "/console/admin/faqs",
                "/console/admin/faqs/new", "/console/admin/unanswered", "/console/admin/users", "/console/admin/audit",
-               f"/console/admin/procedures/{PROCEDURE}/history"]
+               f"/console/admin/procedures/{PROCEDURE}/history", "/console/admin/review"]
 
 
 def test_a_visitor_is_sent_to_login(client: TestClient) -> None:
@@ -438,3 +438,30 @@ def test_role_changes_deactivation_and_password_reset_follow_the_rules(client: T
     assert "từ: cán bộ một cửa; thành: quản trị viên" in audit
     only_roles = client.get("/console/admin/audit", params={"action": "staff.role", "actor": ""}).text
     assert "Đổi vai trò" in only_roles and "Đặt lại mật khẩu" not in only_roles.split("<tbody>", 1)[1]
+
+
+def test_the_editor_refuses_what_kb_validate_refuses_beside_the_field(client: TestClient, admin: str) -> None:
+    url = f"/console/admin/procedures/{PROCEDURE}"
+    values = editor_values(client, url)
+    fee = ("- name: Lệ phí thử\n  amount: 8000\n  provenance:\n    source: https://dichvucong.gov.vn\n"
+           "    read_on: 2026-09-15\n    at: Lệ phí\n    as_read:\n      amount: 5000\n")
+    response = post(client, url, admin, **{**values, "fees": fee, "checked_on": "2026-12-31"}, action="draft")
+    assert response.status_code == 422
+    fees = response.text.split('id="f-fees"', 1)[1].split("</div>", 1)[0]
+    assert "Số tiền đọc được trên trang chính thức (5.000 đồng) khác số tiền đang ghi (8.000 đồng)" in fees
+    assert "Mục 1, nguồn (provenance), nguồn (source): Nguồn “https://dichvucong.gov.vn” là trang chủ" in fees
+    assert editor_values(client, url)["version"] == values["version"]  # nothing saved
+
+
+def test_the_review_page_lists_what_kb_review_lists_with_links_to_the_editor(client: TestClient, admin: str) -> None:
+    import datetime as dt
+
+    from api import kb_store
+
+    page = client.get("/console/admin/review", params={"on": "2026-12-20", "days": 30})
+    assert page.status_code == 200
+    with session_scope() as db:
+        items = kb_store.review(db, dt.date(2026, 12, 20), 30)
+    assert f"{len(items)} mục" in page.text
+    for item in items:
+        assert f'href="/console/admin/procedures/{item.procedure_id}"' in page.text

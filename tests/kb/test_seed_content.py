@@ -9,8 +9,10 @@ from pathlib import Path
 import pytest
 import yaml
 
+from knowledge_base.legal_register import load_register
 from knowledge_base.loader import SEED_DIR, load_dir
 from knowledge_base.records import OnlineLevel, Procedure
+from knowledge_base.rules import check_procedure, check_register
 
 ROOT = Path(__file__).resolve().parents[2]
 # The product's list (shared/ beside the checkout) wins; tests/data keeps a copy for other checkouts.
@@ -74,3 +76,14 @@ def test_fees_in_force_are_computed_by_date() -> None:
     during = p.fees_in_force(dt.date(2026, 11, 23))
     after = p.fees_in_force(dt.date(2027, 1, 2))
     assert during != after
+
+
+@pytest.mark.parametrize("on", [dt.date.today(), dt.date(2027, 1, 2)], ids=["today", "after-the-cut"])
+def test_the_seed_meets_the_rules(on: dt.date) -> None:
+    """The always-on rules (figures as read, record-page sources, no replaced document in force); the strict
+    provenance check is `kb validate --strict-provenance`, on once every fact is traced."""
+    register = load_register()
+    assert not check_register(register)
+    problems = [problem.describe(f"{pid}.yml", pid) for pid, procedure in PROCEDURES.items()
+                for problem in check_procedure(procedure, on=on, register=register)]
+    assert not problems, "\n".join(problems)
