@@ -8,12 +8,14 @@ import time
 
 import typer
 
+from api.chat_eval.command import eval_chat
 from api.cli_kb import kb
 from api.core.errors import AppError
 
 cli = typer.Typer(help="Trợ lý ảo thủ tục hành chính: setup, serve and administration.", no_args_is_help=True,
                   add_completion=False)
 cli.add_typer(kb, name="kb")
+cli.command("eval-chat")(eval_chat)
 
 
 @cli.command()
