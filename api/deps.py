@@ -8,12 +8,12 @@ from typing import Annotated
 from fastapi import Depends, Request, Response
 from sqlalchemy.orm import Session
 
-from api import staff
 from api.core import security
 from api.core.config import Settings, get_settings
 from api.core.errors import AppError
 from api.db.base import get_sessionmaker
 from api.db.models import Role, StaffSession, StaffUser
+from api.services import staff
 
 SESSION_COOKIE = "tlhc_session"
 CSRF_COOKIE = "tlhc_csrf"

@@ -10,17 +10,16 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request, Response
 
-from api import console, events, kb_store
-from api.backlog import Backlog
-from api.channels import telegram
+from api import console
+from api.channels import web
+from api.channels.telegram import webhook as telegram_webhook
+from api.channels.telegram.bot import TelegramChannel
 from api.core.body_limit import BodyLimitMiddleware
 from api.core.config import Settings, get_settings
 from api.core.errors import install_error_handlers
 from api.core.logging import configure_logging
 from api.core.rate_limits import RateLimits
 from api.db.base import session_scope
-from api.gateway import Gateway
-from api.rasa_client import RasaClient
 from api.routes import (
     admin_kb,
     admin_unanswered,
@@ -34,8 +33,11 @@ from api.routes import (
     search,
     staff_directory,
     staff_users,
-    widget,
 )
+from api.runtime.rasa_client import RasaClient
+from api.services import events, kb_store
+from api.services.backlog import Backlog
+from api.services.gateway import Gateway
 from knowledge_base.service import SearchService
 
 log = logging.getLogger("api")
@@ -79,7 +81,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.backlog.start()
         app.state.telegram = None
         if settings.telegram_bot_token.get_secret_value():  # no token: nothing Telegram-related starts
-            app.state.telegram = telegram.TelegramChannel(settings, app.state.gateway)
+            app.state.telegram = TelegramChannel(settings, app.state.gateway)
             await app.state.telegram.start()
         log.info("app started", extra={"database": settings.database_url.split(":", 1)[0], "rasa": settings.rasa_url})
         yield
@@ -96,11 +98,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                        overrides={"/api/v1/admin/kb/import": admin_kb.IMPORT_MAX_BYTES})
     install_error_handlers(app)
     for module in (health, assistant, chat, search, procedures, bot, auth, staff_users, handoffs, admin_kb,
-                   admin_unanswered, widget):
+                   admin_unanswered, staff_directory):
         app.include_router(module.router)
-    app.include_router(widget.pages)  # the demo portal page at "/"
-    app.include_router(telegram.router)  # POST /telegram/webhook (404 unless in webhook mode)
-    app.include_router(staff_directory.router)  # GET /api/v1/staff/officers
+    app.include_router(web.router)  # the widget: /widget.js and WS /api/v1/widget/ws
+    app.include_router(web.pages)  # the demo portal page at "/"
+    app.include_router(telegram_webhook.router)  # POST /telegram/webhook (404 unless in webhook mode)
     console.install(app)
 
     @app.middleware("http")

@@ -32,7 +32,7 @@ from sklearn.metrics import f1_score, precision_recall_fscore_support
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from api.rasa_model import RASA_BIN, rasa_env  # noqa: E402
+from api.runtime.rasa_model import RASA_BIN, rasa_env  # noqa: E402
 from knowledge_base.text import fold  # noqa: E402
 
 NLU_DIR = ROOT / "data" / "nlu"

@@ -1,7 +1,8 @@
 """The staff console: server-rendered Vietnamese pages (Jinja2 + htmx) for officers and admins, under /console.
 
-Pages call the same domain functions as the REST API (api.handoff, api.kb_store, api.staff); they never call the
-API over HTTP. Each page module owns its router; this package assembles them and the error handling.
+Pages call the same services as the REST API (`api.services`: handoffs, kb_store, staff, unanswered…); they never
+import a REST route module nor call the API over HTTP. Each page module owns its router; this package assembles them
+and the error handling.
 """
 
 from __future__ import annotations

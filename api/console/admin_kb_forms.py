@@ -15,7 +15,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from api import kb_store
+from api.services import kb_store
 from knowledge_base.formats import faq_content, procedure_content
 from knowledge_base.records import Faq, Kind, Level, OnlineLevel, Procedure
 

@@ -1,7 +1,7 @@
 """Admin pages of the knowledge base: procedures and FAQs (list, create, edit, draft, publish, history, rollback,
 archive) and the preview of the citizen-facing answer. The same routes serve both kinds (`KindPages`).
 
-Saves name the version the admin edited (compare-and-set in api.kb_store): a conflicting save re-renders the
+Saves name the version the admin edited (compare-and-set in api.services.kb_store): a conflicting save re-renders the
 form with the admin's text kept, says who saved meanwhile and offers to overwrite (the other version stays in
 the history). After a publish the app's hook reloads the search index, so the bot uses the change in seconds.
 """
@@ -17,7 +17,6 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
-from api import kb_store, staff
 from api.console import admin_kb_forms as forms
 from api.console import admin_kb_views as views
 from api.console.admin_access import ADMIN_ONLY, as_int
@@ -27,6 +26,7 @@ from api.core.errors import AppError
 from api.db.models import StaffUser, UnansweredQuestion
 from api.deps import SessionDep
 from api.routes.admin_kb import kb_published, status_of
+from api.services import kb_store, staff
 from knowledge_base import answers
 from knowledge_base.records import Procedure
 

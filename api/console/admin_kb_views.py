@@ -12,10 +12,10 @@ from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from api import kb_store
 from api.console.admin_kb_forms import LABELS
 from api.db.models import KbRevision, StaffUser
 from api.routes.admin_kb import status_of
+from api.services import kb_store
 from knowledge_base.records import Level, Procedure
 from knowledge_base.text import fold, normalize
 

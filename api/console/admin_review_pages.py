@@ -8,10 +8,10 @@ import datetime as dt
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
-from api import kb_store
 from api.console.admin_access import ADMIN_ONLY
 from api.console.web import ConsoleAdmin, render
 from api.deps import SessionDep
+from api.services import kb_store
 
 router = APIRouter(prefix="/admin/review", dependencies=ADMIN_ONLY)
 

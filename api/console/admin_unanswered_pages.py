@@ -14,13 +14,13 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from api import staff
 from api.console.admin_access import ADMIN_ONLY
 from api.console.admin_kb_views import working
 from api.console.web import ConsoleAdmin, render
 from api.core.errors import AppError
 from api.db.models import ProcedureRow, StaffUser, UnansweredQuestion, utcnow
 from api.deps import SessionDep
+from api.services import staff
 from knowledge_base.text import fold, normalize
 
 router = APIRouter(prefix="/admin/unanswered", dependencies=ADMIN_ONLY)

@@ -13,7 +13,6 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from api import staff
 from api.console.admin_access import ADMIN_ONLY
 from api.console.admin_kb_pages import FormData
 from api.console.web import ConsoleAdmin, render
@@ -21,6 +20,7 @@ from api.core import security
 from api.core.errors import AppError
 from api.db.models import Role, StaffSession, StaffUser
 from api.deps import SessionDep
+from api.services import staff
 
 router = APIRouter(prefix="/admin/users", dependencies=ADMIN_ONLY)
 

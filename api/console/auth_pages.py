@@ -7,9 +7,9 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
-from api import staff
 from api.console.web import console_session, render, safe_next
 from api.deps import SessionDep, SettingsDep, clear_session_cookies, set_session_cookies
+from api.services import staff
 
 router = APIRouter()
 

@@ -1,7 +1,7 @@
 """One handed-off conversation (/console/conversations/{handoff_id}): transcript, what the bot found, the reply
 box, quick replies, claim, transfer and resolve.
 
-Changes go through api.handoff (the same compare-and-set rules, errors and audit entries as the REST API).
+Changes go through api.services.handoffs (the same compare-and-set rules, errors and audit entries as the REST API).
 htmx requests get partials back; a refusal is a plain-text Vietnamese message shown as a toast. After a change
 the response fires `conversation-changed`, which refreshes the transcript (only messages after the last one
 shown) and the status line, as the live event from another officer's change does.
@@ -18,8 +18,6 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from api import handoff as handoffs
-from api import staff
 from api.console import quick_replies
 from api.console.officer_pages import last_citizen_texts, pressed_titles, transcript_out
 from api.console.web import ConsoleUser, render
@@ -27,6 +25,7 @@ from api.db.models import Handoff, HandoffStatus, ProcedureRow, Role, StaffUser
 from api.deps import SessionDep
 from api.routes.handoffs import HandoffItem, handoff_id_of, items
 from api.routes.staff_directory import active_officers
+from api.services import handoffs, staff
 
 router = APIRouter(prefix="/conversations")
 CHANGED = {"HX-Trigger": json.dumps({"conversation-changed": ""})}

@@ -16,8 +16,6 @@ from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import Response
 from sqlalchemy import Select, select
 
-from api import handoff as handoffs
-from api import staff
 from api.console import officer_pages
 from api.console.officer_pages import pressed_titles, transcript_out
 from api.console.web import ConsoleUser, render
@@ -25,6 +23,7 @@ from api.core.config import get_settings
 from api.core.privacy import mask_identifier, mask_pii
 from api.db.models import Conversation, ConversationMode, Handoff, Message, MessageAuthor
 from api.deps import SessionDep
+from api.services import handoffs, staff
 
 router = APIRouter(prefix="/history")
 PER_PAGE = 20

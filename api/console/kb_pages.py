@@ -13,12 +13,12 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
-from api import kb_store
 from api.console import officer_pages  # noqa: F401  (template filters and labels)
 from api.console.web import ConsoleUser, render
 from api.core.config import get_settings
 from api.core.errors import AppError
 from api.deps import SessionDep
+from api.services import kb_store
 from api.services.answering import Answerer, Question
 from knowledge_base import answers
 from knowledge_base.records import Procedure

@@ -17,9 +17,9 @@ from collections.abc import AsyncIterator
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import StreamingResponse
 
-from api import events, staff
 from api.db.base import session_scope
 from api.deps import SESSION_COOKIE
+from api.services import events, staff
 
 router = APIRouter()
 HEARTBEAT_SECONDS = 15.0

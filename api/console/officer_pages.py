@@ -9,10 +9,10 @@ from __future__ import annotations
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from api import handoff as handoffs
 from api.console.web import templates
 from api.db.models import Message, MessageAuthor
 from api.routes.handoffs import MessageOut, message_out
+from api.services import handoffs
 from knowledge_base import answers
 
 CHANNELS = {"api": "API", "web": "Web", "telegram": "Telegram"}

@@ -11,12 +11,12 @@ from fastapi.responses import PlainTextResponse, Response
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from api import handoff as handoffs
 from api.console.officer_pages import last_citizen_texts
 from api.console.web import ConsoleUser, render
 from api.db.models import Handoff
 from api.deps import SessionDep
 from api.routes.handoffs import HandoffItem, items
+from api.services import handoffs
 
 router = APIRouter()
 

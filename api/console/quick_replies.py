@@ -10,12 +10,11 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from api import handoff as handoffs
-from api import staff
 from api.console.web import ConsoleUser, render
 from api.core.errors import AppError
 from api.db.models import QuickReply, Role, StaffUser
 from api.deps import SessionDep
+from api.services import handoffs, staff
 
 router = APIRouter(prefix="/quick-replies")
 TITLE_MAX = 120

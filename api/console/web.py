@@ -18,10 +18,10 @@ from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
-from api import staff
 from api.core import security
 from api.db.models import Role, StaffSession, StaffUser
 from api.deps import SESSION_COOKIE, SessionDep
+from api.services import staff
 
 HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=HERE / "templates")

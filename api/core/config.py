@@ -13,8 +13,8 @@ from zoneinfo import ZoneInfo
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from api import office_hours
-from api.office_hours import OfficeHours
+from api.domain import office_hours
+from api.domain.office_hours import OfficeHours
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -10,11 +10,11 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel, Field
 
-from api import kb_store
 from api.core.errors import AppError
 from api.db.base import session_scope
 from api.db.models import StaffUser
 from api.deps import CurrentAdmin, SessionDep
+from api.services import kb_store
 from knowledge_base.formats import Format, parse, render
 from knowledge_base.loader import KnowledgeBaseError
 

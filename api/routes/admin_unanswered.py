@@ -8,10 +8,10 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel
 from sqlalchemy import select
 
-from api import staff
 from api.core.errors import AppError
 from api.db.models import UnansweredQuestion
 from api.deps import CurrentAdmin, SessionDep
+from api.services import staff
 
 router = APIRouter(prefix="/api/v1/admin/unanswered", tags=["admin: unanswered questions"])
 

@@ -8,10 +8,10 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel, Field
 
-from api import staff
 from api.core.errors import AppError
 from api.db.models import Role, StaffSession
 from api.deps import SessionDep, SettingsDep, clear_session_cookies, current_session, set_session_cookies
+from api.services import staff
 
 router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
 

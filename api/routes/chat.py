@@ -14,7 +14,7 @@ from sqlalchemy import select
 from api.core.errors import AppError
 from api.db.models import Conversation, ConversationMode, Message, MessageAuthor, StaffUser
 from api.deps import SessionDep
-from api.gateway import RETRY_AFTER_SECONDS, CitizenMessage, Gateway, MessageRefused
+from api.services.gateway import RETRY_AFTER_SECONDS, CitizenMessage, Gateway, MessageRefused
 
 router = APIRouter(prefix="/api/v1", tags=["chat"])
 

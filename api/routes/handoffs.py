@@ -13,13 +13,12 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
-from api import handoff as handoffs
-from api import staff
 from api.core.errors import AppError
 from api.core.privacy import mask_identifier
 from api.core.security import as_utc
 from api.db.models import Handoff, Message, MessageAuthor, utcnow
 from api.deps import CurrentStaff, SessionDep
+from api.services import handoffs, staff
 
 router = APIRouter(prefix="/api/v1/handoffs", tags=["handoffs (officers)"])
 

@@ -7,9 +7,9 @@ from typing import Any
 from fastapi import APIRouter
 from pydantic import BaseModel
 
-from api import kb_store
 from api.core.errors import AppError
 from api.deps import SessionDep
+from api.services import kb_store
 
 router = APIRouter(prefix="/api/v1/procedures", tags=["procedures"])
 

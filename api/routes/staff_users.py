@@ -6,11 +6,11 @@ from fastapi import APIRouter
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
-from api import staff
 from api.core.errors import AppError
 from api.db.models import Role, StaffUser
 from api.deps import CurrentAdmin, SessionDep
 from api.routes.auth import StaffPublic, public
+from api.services import staff
 
 router = APIRouter(prefix="/api/v1/staff/users", tags=["staff users"])
 

@@ -20,9 +20,9 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from api import kb_store
 from api.core.privacy import mask_pii
 from api.db.models import UnansweredQuestion
+from api.services import kb_store
 from knowledge_base import answers
 from knowledge_base.search import SearchResponse, SearchResult
 from knowledge_base.service import SearchService

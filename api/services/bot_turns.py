@@ -15,9 +15,9 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from api import handoff as handoffs
 from api.core.config import Settings
 from api.db.models import utcnow
+from api.services import handoffs
 from api.services.answering import Answerer, Question, fold_text
 from api.services.conversations import split_sender
 from knowledge_base import answers

@@ -10,10 +10,10 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from api import staff
 from api.db.base import session_scope
 from api.db.models import AuditEvent, Role, StaffUser, UnansweredQuestion
 from api.deps import CSRF_COOKIE
+from api.services import staff
 
 PASSWORD = "Quan-tri-2026!"
 PROCEDURE = "dang-ky-khai-sinh"
@@ -135,7 +135,7 @@ def wait_until(check, timeout: float = 60) -> object:  # type: ignore[no-untyped
 
 def published_faq(procedure_id: str = PROCEDURE) -> str:
     """A published FAQ of our own, so that tests do not disturb each other."""
-    from api import kb_store
+    from api.services import kb_store
 
     faq_id = f"thu-{uuid.uuid4().hex[:8]}"
     with session_scope() as db:
@@ -186,7 +186,7 @@ def edit_version(client: TestClient, url: str, values: dict[str, str]) -> dict[s
 
 
 def test_a_conflicting_save_keeps_the_admins_text_and_can_overwrite(client: TestClient, admin: str) -> None:
-    from api import kb_store
+    from api.services import kb_store
 
     faq_id = published_faq()
     url = f"/console/admin/faqs/{faq_id}"
@@ -456,7 +456,7 @@ def test_the_editor_refuses_what_kb_validate_refuses_beside_the_field(client: Te
 def test_the_review_page_lists_what_kb_review_lists_with_links_to_the_editor(client: TestClient, admin: str) -> None:
     import datetime as dt
 
-    from api import kb_store
+    from api.services import kb_store
 
     page = client.get("/console/admin/review", params={"on": "2026-12-20", "days": 30})
     assert page.status_code == 200

@@ -6,10 +6,10 @@ import uuid
 
 from fastapi.testclient import TestClient
 
-from api import staff
 from api.db.base import session_scope
 from api.db.models import Role
 from api.deps import CSRF_COOKIE, SESSION_COOKIE
+from api.services import staff
 
 PASSWORD = "Mot-cua-2026!"
 

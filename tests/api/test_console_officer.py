@@ -20,11 +20,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from api import handoff as handoffs
-from api import staff
 from api.db.base import session_scope
 from api.db.models import AuditEvent, Handoff, HandoffStatus, Message, MessageAuthor, QuickReply, Role, StaffUser
 from api.deps import CSRF_COOKIE, SESSION_COOKIE
+from api.services import handoffs, staff
 from tests.utils.bot import bot_turn, open_handoff_via_bot
 from tests.utils.stack import free_port
 from tests.utils.staff import PASSWORD, make_staff

@@ -9,9 +9,9 @@ import uuid
 
 import pytest
 
-from api import events
 from api.db.base import get_sessionmaker
 from api.db.models import Conversation, ConversationMode, Message, MessageAuthor
+from api.services import events
 
 
 class Recorder(events.EventBus):

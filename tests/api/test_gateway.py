@@ -12,13 +12,14 @@ from typing import Any
 import pytest
 from sqlalchemy import select, update
 
-from api import events
-from api.backlog import Backlog, claim_next, requeue_lost
 from api.core.config import get_settings
 from api.core.rate_limits import RateLimits
 from api.db.base import session_scope
 from api.db.models import Conversation, ConversationMode, Handoff, Message, MessageAuthor, TurnState, utcnow
-from api.gateway import (
+from api.runtime.rasa_client import RasaClient
+from api.services import events
+from api.services.backlog import Backlog, claim_next, requeue_lost
+from api.services.gateway import (
     BOT_UNAVAILABLE,
     BUSY,
     CitizenMessage,
@@ -27,7 +28,6 @@ from api.gateway import (
     asks_for_a_person,
     procedures_in_buttons,
 )
-from api.rasa_client import RasaClient
 
 
 @pytest.fixture()

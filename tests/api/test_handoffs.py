@@ -15,8 +15,6 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from api import handoff as handoffs
-from api import staff
 from api.core.config import ROOT
 from api.core.errors import AppError
 from api.db.base import get_sessionmaker, make_engine, session_scope
@@ -32,8 +30,9 @@ from api.db.models import (
     Role,
     StaffUser,
 )
+from api.domain.office_hours import ScheduleError, describe_opening, load
 from api.main import create_app
-from api.office_hours import ScheduleError, describe_opening, load
+from api.services import handoffs, staff
 from tests.utils.bot import bot_headers, bot_turn, open_handoff_via_bot
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")

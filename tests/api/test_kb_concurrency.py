@@ -7,10 +7,10 @@ import threading
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
-from api import kb_store
 from api.core.errors import AppError
 from api.db.base import get_engine, make_engine
 from api.db.migrate import upgrade
+from api.services import kb_store
 from knowledge_base.formats import Bundle
 from knowledge_base.loader import SEED_DIR, load_file
 

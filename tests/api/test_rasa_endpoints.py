@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from api.core.config import Settings
-from api.rasa_endpoints import render
+from api.runtime.rasa_endpoints import render
 
 
 def test_default_is_sqlite_tracker_and_in_memory_locks(tmp_path: Path) -> None:

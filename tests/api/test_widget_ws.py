@@ -19,12 +19,11 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from starlette.websockets import WebSocketDisconnect
 
-from api import handoff as handoffs
-from api import staff
+from api.channels import web as widget
 from api.core.config import get_settings
 from api.db.base import session_scope
 from api.db.models import Conversation, Message, MessageAuthor, Role, StaffUser
-from api.routes import widget
+from api.services import handoffs, staff
 from tests.utils.bot import open_handoff_via_bot
 
 WIDGET_JS = Path(widget.__file__).resolve().parents[1] / "static" / "widget" / "widget.js"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from api.chat_eval.classify import Reading, honest_out_of_scope, judge, links_official_page, read_response
-from api.chat_eval.examples import ChatExample
+from api.cli.chat_eval.classify import Reading, honest_out_of_scope, judge, links_official_page, read_response
+from api.cli.chat_eval.examples import ChatExample
 
 
 def reply(text: str, *payloads: str) -> dict:

@@ -9,9 +9,9 @@ import httpx
 import pytest
 from typer.testing import CliRunner
 
-from api import chat_client
-from api.chat_eval import docs_section, runner
 from api.cli import cli
+from api.cli.chat_eval import docs_section, runner
+from api.runtime import chat_client
 
 REPLIES = {
     "mất căn cước": {"text": "Cấp lại thẻ căn cước", "buttons": [

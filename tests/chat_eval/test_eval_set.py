@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from api.chat_eval.examples import ChatExample, read_examples
+from api.cli.chat_eval.examples import ChatExample, read_examples
 from knowledge_base import eval as retrieval_eval
 from knowledge_base.text import fold, has_diacritics, normalize
 from tests.utils.near_duplicates import NearDuplicateIndex, tree_texts

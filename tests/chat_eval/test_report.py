@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from api.chat_eval import docs_section
-from api.chat_eval.classify import Reading
-from api.chat_eval.examples import ChatExample
-from api.chat_eval.report import Outcome, markdown_table, missed_bars, summarize, text_table
+from api.cli.chat_eval import docs_section
+from api.cli.chat_eval.classify import Reading
+from api.cli.chat_eval.examples import ChatExample
+from api.cli.chat_eval.report import Outcome, markdown_table, missed_bars, summarize, text_table
 
 
 def outcome(expected: str | None, result: str, *tags: str, seconds: float = 0.1, error: str | None = None) -> Outcome:

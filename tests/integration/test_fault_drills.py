@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 import httpx
 import pytest
 
-from api.gateway import BOT_UNAVAILABLE
+from api.services.gateway import BOT_UNAVAILABLE
 from tests.utils.stack import Stack, StackFailed, running_stack
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]

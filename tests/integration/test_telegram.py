@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from api.core.privacy import mask_identifier
-from api.handoff import RATING_REQUEST
+from api.services.handoffs import RATING_REQUEST
 from tests.utils.fake_telegram import FakeTelegram
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]

@@ -6,9 +6,9 @@ from typing import Any
 
 from sqlalchemy import select
 
-from api import handoff as handoffs
 from api.db.base import session_scope
 from api.db.models import Conversation, Handoff
+from api.services import handoffs
 
 
 def bot_headers(client: Any) -> dict[str, str]:

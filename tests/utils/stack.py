@@ -1,4 +1,4 @@
-"""The real stack (rasa, actions, app) for tests and benchmarks: `api.local_stack` plus what tests ask of it."""
+"""The real stack (rasa, actions, app) for tests and benchmarks: `api.runtime.local_stack` plus what tests ask of it."""
 
 from __future__ import annotations
 
@@ -11,9 +11,9 @@ from pathlib import Path
 
 import httpx
 
-from api.chat_client import ChatClient
-from api.local_stack import LocalStack, StackFailed, free_port
-from api.local_stack import running_stack as local_stack
+from api.runtime.chat_client import ChatClient
+from api.runtime.local_stack import LocalStack, StackFailed, free_port
+from api.runtime.local_stack import running_stack as local_stack
 
 __all__ = ["ROOT", "Stack", "StackFailed", "free_port", "running_stack"]
 

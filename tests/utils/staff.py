@@ -6,7 +6,7 @@ import uuid
 
 from api.db.base import session_scope
 from api.db.models import Role
-from api.staff import create_user
+from api.services.staff import create_user
 
 PASSWORD = "mat-khau-2026!"
 

@@ -19,11 +19,11 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import aliased
 from starlette.concurrency import run_in_threadpool
 
-from api import events
 from api.core.config import Settings
 from api.db.base import session_scope
 from api.db.models import Conversation, ConversationMode, Message, TurnState, utcnow
-from api.gateway import (
+from api.services import events
+from api.services.gateway import (
     BOT_UNAVAILABLE,
     HANDOFF_BUTTON,
     PENDING,

@@ -30,7 +30,7 @@ server → client
 - `{"type": "error", "code": "…", "message": "<Vietnamese>", "id": "<client id, if any>"}`: the frame was refused
   (empty, too long, bad JSON, unknown type, too many messages…); the connection stays open.
 
-The database is the truth: a live-delivery task waits for the conversation's wake-up signal (`api.events`, or a
+The database is the truth: a live-delivery task waits for the conversation's wake-up signal (`api.services.events`, or a
 15 s timeout) and sends whatever is stored after the cursor. Officer replies therefore reach the widget within
 a second, whichever process stored them.
 """
@@ -55,12 +55,12 @@ from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 from starlette.websockets import WebSocketDisconnect, WebSocketState
 
-from api import events
 from api.core.rate_limits import RateLimits
 from api.core.security import as_utc
 from api.db.base import session_scope
 from api.db.models import Conversation, ConversationMode, Message, MessageAuthor, StaffUser
-from api.gateway import CitizenMessage, Gateway, MessageRefused
+from api.services import events
+from api.services.gateway import CitizenMessage, Gateway, MessageRefused
 
 log = logging.getLogger(__name__)
 

@@ -6,8 +6,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from api.chat_eval.classify import IN_SCOPE_OUTCOMES, OUT_OF_SCOPE_OUTCOMES, Reading
-from api.chat_eval.examples import ChatExample
+from api.cli.chat_eval.classify import IN_SCOPE_OUTCOMES, OUT_OF_SCOPE_OUTCOMES, Reading
+from api.cli.chat_eval.examples import ChatExample
 
 
 @dataclass(frozen=True)

@@ -29,15 +29,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
-from api import events
-from api import handoff as handoffs
 from api.core.admission import Admission
 from api.core.config import Settings
 from api.core.rate_limits import RateLimits
 from api.db.base import session_scope
 from api.db.models import Conversation, ConversationMode, Message, MessageAuthor, TurnState, utcnow
-from api.rasa_client import RasaClient, RasaUnavailable
-from api.services import bot_turns
+from api.runtime.rasa_client import RasaClient, RasaUnavailable
+from api.services import bot_turns, events, handoffs
 from api.services.answering import fold_text
 from api.services.conversations import get_or_create
 

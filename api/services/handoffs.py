@@ -15,7 +15,6 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from api import events, staff
 from api.core.errors import AppError
 from api.core.security import as_utc
 from api.db.models import (
@@ -29,7 +28,8 @@ from api.db.models import (
     StaffUser,
     utcnow,
 )
-from api.office_hours import OfficeHours, describe_opening
+from api.domain.office_hours import OfficeHours, describe_opening
+from api.services import events, staff
 from api.services.conversations import get_or_create, split_sender
 
 log = logging.getLogger(__name__)

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from api.chat_eval.examples import ChatExample
+from api.cli.chat_eval.examples import ChatExample
 from knowledge_base.text import fold, normalize
 
 Kind = Literal["answered", "clarify", "none"]

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import httpx
 
-from api import rasa_endpoints, rasa_model
 from api.core.config import ROOT, Settings, get_settings
+from api.runtime import rasa_endpoints, rasa_model
 
 VENV_PYTHON = ROOT / ".venv" / "bin" / "python"
 

@@ -8,8 +8,8 @@ import time
 
 import typer
 
-from api.chat_eval.command import eval_chat
-from api.cli_kb import kb
+from api.cli.chat_eval.command import eval_chat
+from api.cli.kb import kb
 from api.core.errors import AppError
 
 cli = typer.Typer(help="Trợ lý ảo thủ tục hành chính: setup, serve and administration.", no_args_is_help=True,
@@ -30,7 +30,7 @@ def migrate() -> None:
 @cli.command()
 def train() -> None:
     """Train the Rasa model if its inputs changed."""
-    from api.rasa_model import ensure_model
+    from api.runtime.rasa_model import ensure_model
 
     started = time.perf_counter()
     path, trained = ensure_model()
@@ -43,7 +43,7 @@ def validate_rasa_data() -> None:
     import subprocess
 
     from api.core.config import ROOT
-    from api.rasa_model import RASA_BIN, rasa_env
+    from api.runtime.rasa_model import RASA_BIN, rasa_env
 
     command = [str(RASA_BIN), "data", "validate", "--fail-on-warnings", "--config", "config.yml",
                "--domain", "domain.yml", "--data", "data"]
@@ -61,10 +61,10 @@ def build_index() -> None:
     import os
     import time
 
-    from api import kb_store
     from api.core.config import get_settings
     from api.db.base import session_scope
     from api.main import make_search_service
+    from api.services import kb_store
 
     os.environ.setdefault("KB_EMBED_THREADS", "2")  # nothing else runs during setup: use both cores
     started = time.perf_counter()
@@ -83,7 +83,7 @@ def test_stories() -> None:
     import subprocess
 
     from api.core.config import ROOT, get_settings
-    from api.rasa_model import RASA_BIN, ensure_model, rasa_env
+    from api.runtime.rasa_model import RASA_BIN, ensure_model, rasa_env
 
     model, _ = ensure_model()
     out = get_settings().var_dir / "results" / "stories"
@@ -101,7 +101,7 @@ def test_stories() -> None:
 @cli.command()
 def prepare() -> None:
     """Everything `serve` needs: schema, seed content, search index, Rasa model."""
-    from api.cli_kb import seed
+    from api.cli.kb import seed
 
     migrate()
     seed()
@@ -112,7 +112,7 @@ def prepare() -> None:
 @cli.command()
 def serve(timeout: float = typer.Option(600, help="seconds to wait for readiness")) -> None:
     """Start rasa, actions and the app; Ctrl-C stops all."""
-    from api.launcher import serve as run
+    from api.runtime.launcher import serve as run
 
     raise typer.Exit(run(timeout))
 
@@ -127,7 +127,7 @@ def create_admin(
     """Create a staff account (the first admin, typically)."""
     from api.db.base import session_scope
     from api.db.models import Role
-    from api.staff import create_user
+    from api.services.staff import create_user
 
     if role not in Role.__members__:
         typer.echo("role must be admin or officer", err=True)
@@ -147,6 +147,3 @@ def create_admin(
         typer.echo(error.message, err=True)
         raise typer.Exit(1) from None
 
-
-if __name__ == "__main__":
-    cli()

@@ -8,10 +8,10 @@ from collections.abc import Callable, Sequence
 
 import httpx
 
-from api.chat_client import ChatClient, ChatFailed
-from api.chat_eval.classify import Reading, failed_request, judge, read_response
-from api.chat_eval.examples import ChatExample
-from api.chat_eval.report import Outcome
+from api.cli.chat_eval.classify import Reading, failed_request, judge, read_response
+from api.cli.chat_eval.examples import ChatExample
+from api.cli.chat_eval.report import Outcome
+from api.runtime.chat_client import ChatClient, ChatFailed
 
 
 def ask(client: ChatClient, sender: str, question: str) -> Reading:

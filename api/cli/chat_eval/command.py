@@ -22,7 +22,7 @@ def _app_url(url: str | None) -> Iterator[str]:
     if url:
         yield url
         return
-    from api.local_stack import running_stack
+    from api.runtime.local_stack import running_stack
 
     typer.echo("eval-chat: starting rasa, actions and the app…", err=True)
     with running_stack() as stack:
@@ -47,11 +47,11 @@ def eval_chat(
     write_docs: str | None = typer.Option(None, metavar="LABEL", help="write the table into docs/evaluation.md"),
 ) -> None:
     """Send each question through POST /api/v1/chat in a fresh conversation and report by tag."""
-    from api.chat_client import ChatClient
-    from api.chat_eval import report, runner
-    from api.chat_eval.docs_section import write_section
-    from api.chat_eval.examples import BadExampleFile, read_examples
-    from api.local_stack import StackFailed
+    from api.cli.chat_eval import report, runner
+    from api.cli.chat_eval.docs_section import write_section
+    from api.cli.chat_eval.examples import BadExampleFile, read_examples
+    from api.runtime.chat_client import ChatClient
+    from api.runtime.local_stack import StackFailed
 
     try:
         examples = read_examples(file)

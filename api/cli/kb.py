@@ -33,8 +33,8 @@ def import_file(path: Path, format: Format | None = typer.Option(None, help="yam
                 draft: bool = typer.Option(False, help="save as drafts instead of publishing"),
                 actor: str = ACTOR) -> None:
     """Import a YAML/JSON file (idempotent)."""
-    from api import kb_store
     from api.db.base import session_scope
+    from api.services import kb_store
 
     try:
         bundle = parse(path.read_text(encoding="utf-8"), _format_of(path, format), source=str(path))
@@ -51,8 +51,8 @@ def export_file(format: Format = typer.Option(Format.yaml, help="yaml | json | p
                 state: str = typer.Option("published", help="published | draft"),
                 out: Path | None = typer.Option(None, help="file to write (default: standard output)")) -> None:
     """Export the knowledge base."""
-    from api import kb_store
     from api.db.base import session_scope
+    from api.services import kb_store
 
     with session_scope() as db:
         text = render(kb_store.export_bundle(db, state), format)
@@ -66,8 +66,8 @@ def export_file(format: Format = typer.Option(Format.yaml, help="yaml | json | p
 @kb.command("seed")
 def seed() -> None:
     """Load the seed procedures if the knowledge base is empty."""
-    from api import kb_store
     from api.db.base import session_scope
+    from api.services import kb_store
 
     with session_scope() as db:
         report = kb_store.seed_if_empty(db)
@@ -77,8 +77,8 @@ def seed() -> None:
 @kb.command("publish")
 def publish(entity_id: str, kind: str = typer.Option("procedure", help="procedure | faq"), actor: str = ACTOR) -> None:
     """Publish the draft of a record."""
-    from api import kb_store
     from api.db.base import session_scope
+    from api.services import kb_store
 
     try:
         with session_scope() as db:
@@ -92,8 +92,8 @@ def publish(entity_id: str, kind: str = typer.Option("procedure", help="procedur
 @kb.command("history")
 def history(entity_id: str, kind: str = typer.Option("procedure", help="procedure | faq")) -> None:
     """List the revisions of a record."""
-    from api import kb_store
     from api.db.base import session_scope
+    from api.services import kb_store
 
     try:
         with session_scope() as db:
@@ -109,8 +109,8 @@ def history(entity_id: str, kind: str = typer.Option("procedure", help="procedur
 def rollback(entity_id: str, revision_id: int, kind: str = typer.Option("procedure", help="procedure | faq"),
              actor: str = ACTOR) -> None:
     """Publish the content of an earlier revision."""
-    from api import kb_store
     from api.db.base import session_scope
+    from api.services import kb_store
 
     try:
         with session_scope() as db:
@@ -145,8 +145,8 @@ def review(on: str | None = typer.Option(None, help="date YYYY-MM-DD (default: t
            days: int = typer.Option(30, min=0, help="look this many days ahead"),
            files: bool = typer.Option(False, "--files", help="read the seed YAML files, not the database")) -> None:
     """Fees ending within DAYS (or ended with no successor) and facts citing a replaced document."""
-    from api import kb_store
     from api.core.config import get_settings
+    from api.services import kb_store
     from knowledge_base.legal_register import default_register
     from knowledge_base.loader import load_dir
     from knowledge_base.review import review_items
@@ -175,8 +175,8 @@ def _date(text: str) -> dt.date:
 @kb.command("show")
 def show(entity_id: str, kind: str = typer.Option("procedure", help="procedure | faq")) -> None:
     """Print a record (published and draft) as JSON."""
-    from api import kb_store
     from api.db.base import session_scope
+    from api.services import kb_store
 
     try:
         with session_scope() as db:
