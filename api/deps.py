@@ -13,6 +13,7 @@ from api.core.config import Settings, get_settings
 from api.core.errors import AppError
 from api.db.base import get_sessionmaker
 from api.db.models import Role, StaffSession, StaffUser
+from api.domain.limits import MAX_DB_ID
 from api.services import staff
 
 SESSION_COOKIE = "tlhc_session"
@@ -90,3 +91,17 @@ def require_role(*roles: Role) -> Callable[[StaffUser], StaffUser]:
 
 CurrentStaff = Annotated[StaffUser, Depends(require_role(Role.admin, Role.officer))]
 CurrentAdmin = Annotated[StaffUser, Depends(require_role(Role.admin))]
+
+
+def notify_kb_published(request: Request) -> None:
+    """Tell the running app that what the bot uses changed (the search index reloads)."""
+    hook = getattr(request.app.state, "on_kb_published", None)
+    if hook is not None:
+        hook()
+
+
+def handoff_id_of(raw: str) -> int:
+    """Path ids that cannot name a handoff are a 404 (not a 422, nor a database error on huge numbers)."""
+    if raw.isascii() and raw.isdigit() and 0 < int(raw) <= MAX_DB_ID:
+        return int(raw)
+    raise AppError(404, "not_found", f"Không có yêu cầu hỗ trợ số {raw[:40]}.")

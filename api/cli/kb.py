@@ -39,7 +39,7 @@ def import_file(path: Path, format: Format | None = typer.Option(None, help="yam
     try:
         bundle = parse(path.read_text(encoding="utf-8"), _format_of(path, format), source=str(path))
         with session_scope() as db:
-            report = kb_store.import_bundle(db, bundle, actor=actor, publish=not draft)
+            report = kb_store.import_bundle(db, bundle, actor=kb_store.Actor(actor), publish=not draft)
     except (KnowledgeBaseError, AppError, OSError) as error:
         _fail(getattr(error, "message", str(error)))
         return
@@ -83,7 +83,7 @@ def publish(entity_id: str, kind: str = typer.Option("procedure", help="procedur
     try:
         with session_scope() as db:
             row = kb_store.get_row(db, kind, entity_id)
-            row = kb_store.publish(db, kind, entity_id, row.version, actor)
+            row = kb_store.publish(db, kind, entity_id, row.version, kb_store.Actor(actor))
             typer.echo(f"published {kind} {entity_id} (version {row.version})")
     except AppError as error:
         _fail(error.message)
@@ -115,7 +115,7 @@ def rollback(entity_id: str, revision_id: int, kind: str = typer.Option("procedu
     try:
         with session_scope() as db:
             row = kb_store.get_row(db, kind, entity_id)
-            row = kb_store.rollback(db, kind, entity_id, revision_id, row.version, actor)
+            row = kb_store.rollback(db, kind, entity_id, revision_id, row.version, kb_store.Actor(actor))
             typer.echo(f"rolled back {kind} {entity_id} to revision #{revision_id} (now version {row.version})")
     except AppError as error:
         _fail(error.message)

@@ -20,13 +20,11 @@ from sqlalchemy.orm import Session
 from api.console import admin_kb_forms as forms
 from api.console import admin_kb_views as views
 from api.console.admin_access import ADMIN_ONLY, as_int
-from api.console.admin_unanswered_pages import mark_from_faq
 from api.console.web import ConsoleAdmin, render
 from api.core.errors import AppError
-from api.db.models import StaffUser, UnansweredQuestion
-from api.deps import SessionDep
-from api.routes.admin_kb import kb_published, status_of
-from api.services import kb_store, staff
+from api.db.models import UnansweredQuestion
+from api.deps import SessionDep, notify_kb_published
+from api.services import kb_store, unanswered
 from knowledge_base import answers
 from knowledge_base.records import Procedure
 
@@ -77,10 +75,6 @@ PROCEDURES = KindPages("procedure", "procedures", "thủ tục", "admin/procedur
 FAQS = KindPages("faq", "faqs", "câu hỏi thường gặp", "admin/faq_edit.html", forms.faq_values)
 
 
-def _audit(db: Session, admin: StaffUser, action: str, spec: KindPages, row: kb_store.Row) -> None:
-    staff.record(db, admin.id, f"kb.{action}", f"{spec.kind}:{row.id}", {"version": row.version})
-
-
 def _choices(db: Session, spec: KindPages) -> dict[str, Any]:
     if spec.kind == "procedure":
         return {"levels": forms.LEVEL_CHOICES, "online_levels": forms.ONLINE_CHOICES, "kinds": forms.KIND_CHOICES,
@@ -95,10 +89,11 @@ def editor(request: Request, db: Session, spec: KindPages, row: kb_store.Row | N
     context: dict[str, Any] = {
         "spec": spec, "row": row, "labels": forms.LABELS, "errors": errors or {},
         "values": values if values is not None else spec.values(views.working(row) if row else None),
-        "status": status_of(row) if row else None, "names": views.full_names(db), **_choices(db, spec), **extra,
+        "status": kb_store.status_of(row) if row else None, "names": views.full_names(db), **_choices(db, spec),
+        **extra,
     }
     if row is not None:
-        context["status_label"] = views.STATUS_LABELS[status_of(row)]
+        context["status_label"] = views.STATUS_LABELS[kb_store.status_of(row)]
         if row.draft is not None and row.published is not None:
             context["draft_changes"] = [forms.LABELS.get(d["field"], d["field"])
                                         for d in kb_store.diff(row.published, row.draft)]
@@ -153,17 +148,16 @@ def register(spec: KindPages) -> None:
         publish = form.get("action") == "publish"
         assert result.content is not None
         try:
-            row = kb_store.create(db, spec.kind, result.content, admin.username, publish=publish)
+            row = kb_store.create(db, spec.kind, result.content, kb_store.Actor.of(admin), publish=publish)
         except AppError as error:
             key = "id" if error.code == "duplicate_id" else "procedure_id" if error.code == "not_found" else "form"
             return editor(request, db, spec, None, values=result.values, errors={key: [error.message]},
                           status_code=error.status, source=source)
-        _audit(db, admin, "publish" if publish else "create", spec, row)
         if spec.kind == "faq":
-            mark_from_faq(db, admin, source_id, row.id)
+            unanswered.mark_from_faq(db, admin, source_id, row.id)
         db.commit()
         if publish:
-            kb_published(request)
+            notify_kb_published(request)
         return _redirect(spec.url(row.id), "published" if publish else "created")
 
     @router.get(f"/{spec.path}/{{entity_id}}")
@@ -184,11 +178,10 @@ def register(spec: KindPages) -> None:
         changed, published = result.content != views.working(row), False
         try:
             if changed:
-                row = kb_store.save_draft(db, spec.kind, entity_id, result.content, version, admin.username)
+                row = kb_store.save_draft(db, spec.kind, entity_id, result.content, version, kb_store.Actor.of(admin))
                 version = row.version
             if publish and row.draft is not None:
-                row = kb_store.publish(db, spec.kind, entity_id, version, admin.username)
-                _audit(db, admin, "publish", spec, row)
+                row = kb_store.publish(db, spec.kind, entity_id, version, kb_store.Actor.of(admin))
                 published = True
         except AppError as error:
             db.rollback()
@@ -200,7 +193,7 @@ def register(spec: KindPages) -> None:
                           conflict=_conflict(db, spec, entity_id, result.content), version=form.get("version"))
         db.commit()
         if published:
-            kb_published(request)
+            notify_kb_published(request)
         return _redirect(spec.url(entity_id), "published" if published else "saved" if changed else "unchanged")
 
     @router.post(f"/{spec.path}/{{entity_id}}/{{action}}")
@@ -211,14 +204,13 @@ def register(spec: KindPages) -> None:
         archived = action == "archive"
         try:
             row = kb_store.set_archived(db, spec.kind, entity_id, archived, as_int(form.get("version")),
-                                        admin.username)
+                                        kb_store.Actor.of(admin))
         except AppError as error:
             db.rollback()
             row = kb_store.get_row(db, spec.kind, entity_id)
             return editor(request, db, spec, row, errors={"form": [error.message]}, status_code=error.status)
-        _audit(db, admin, action, spec, row)
         db.commit()
-        kb_published(request)
+        notify_kb_published(request)
         return _redirect(spec.url(entity_id), "archived" if archived else "restored")
 
     @router.get(f"/{spec.path}/{{entity_id}}/history")
@@ -227,7 +219,7 @@ def register(spec: KindPages) -> None:
         return render(request, "admin/kb_history.html", {
             "spec": spec, "row": row, "title": views.working(row).get("title") or views.working(row).get("question"),
             "revisions": views.revisions(db, spec.kind, row), "names": views.full_names(db),
-            "status_label": views.STATUS_LABELS[status_of(row)]})
+            "status_label": views.STATUS_LABELS[kb_store.status_of(row)]})
 
     def rollback_view(request: Request, db: Session, entity_id: str, revision_id: int, error: str | None = None,
                       status_code: int = 200) -> Response:
@@ -249,14 +241,13 @@ def register(spec: KindPages) -> None:
     def rollback(request: Request, entity_id: str, revision_id: int, db: SessionDep, admin: ConsoleAdmin,
                  form: FormData) -> Response:
         try:
-            row = kb_store.rollback(db, spec.kind, entity_id, revision_id, as_int(form.get("version")),
-                                    admin.username)
+            kb_store.rollback(db, spec.kind, entity_id, revision_id, as_int(form.get("version")),
+                              kb_store.Actor.of(admin))
         except AppError as error:
             db.rollback()
             return rollback_view(request, db, entity_id, revision_id, error.message, error.status)
-        _audit(db, admin, "rollback", spec, row)
         db.commit()
-        kb_published(request)
+        notify_kb_published(request)
         return _redirect(spec.url(entity_id), "rolled-back")
 
 

@@ -14,7 +14,6 @@ from sqlalchemy.orm import Session
 
 from api.console.admin_kb_forms import LABELS
 from api.db.models import KbRevision, StaffUser
-from api.routes.admin_kb import status_of
 from api.services import kb_store
 from knowledge_base.records import Level, Procedure
 from knowledge_base.text import fold, normalize
@@ -98,7 +97,7 @@ def list_rows(db: Session, kind: str, q: str = "", status: str = "", field_name:
         titles = {r.id: working(r).get("title", r.id) for r in db.scalars(select(kb_store.ProcedureRow))}
     out = []
     for row in db.scalars(select(table).order_by(table.id)):
-        content, row_status = working(row), status_of(row)
+        content, row_status = working(row), kb_store.status_of(row)
         if not matches_status(row_status, status):
             continue
         if wanted and not all(word in search_text(kind, row) for word in wanted):

@@ -1,8 +1,5 @@
-"""Staff accounts: create, change role, deactivate/reactivate, reset password. Every change is audited.
-
-Rules: an admin cannot lock out or demote themself, and the console never leaves zero active admins. A password
-reset signs the account out everywhere (its other sessions are deleted).
-"""
+"""Staff accounts: create, change role, deactivate/reactivate, reset password (the rules are `api.services.staff`'s,
+shared with the REST API)."""
 
 from __future__ import annotations
 
@@ -10,7 +7,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
-from sqlalchemy import delete, func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api.console.admin_access import ADMIN_ONLY
@@ -18,7 +15,7 @@ from api.console.admin_kb_pages import FormData
 from api.console.web import ConsoleAdmin, render
 from api.core import security
 from api.core.errors import AppError
-from api.db.models import Role, StaffSession, StaffUser
+from api.db.models import Role, StaffUser
 from api.deps import SessionDep
 from api.services import staff
 
@@ -32,55 +29,6 @@ NOTICES = {
     "reactivated": "Đã mở khoá tài khoản.",
     "password": "Đã đặt lại mật khẩu; người này bị đăng xuất khỏi mọi phiên và đăng nhập lại bằng mật khẩu mới.",
 }
-
-
-def active_admins(db: Session) -> int:
-    return db.scalar(select(func.count()).select_from(StaffUser)
-                     .where(StaffUser.role == Role.admin, StaffUser.is_active.is_(True))) or 0
-
-
-def _target(db: Session, user_id: int) -> StaffUser:
-    user = db.get(StaffUser, user_id)
-    if user is None:
-        raise AppError(404, "not_found", f"Không có tài khoản số {user_id}.")
-    return user
-
-
-def _keep_an_admin(db: Session, user: StaffUser) -> None:
-    if user.role == Role.admin and user.is_active and active_admins(db) <= 1:
-        raise AppError(409, "last_admin", "Đây là quản trị viên cuối cùng còn hoạt động; hãy tạo hoặc mở khoá "
-                                          "một quản trị viên khác trước.")
-
-
-def change_role(db: Session, admin: StaffUser, user: StaffUser, role: Role) -> None:
-    if user.id == admin.id:
-        raise AppError(409, "self_role", "Bạn không thể tự đổi vai trò của mình; hãy nhờ một quản trị viên khác.")
-    if role == user.role:
-        return
-    if role != Role.admin:
-        _keep_an_admin(db, user)
-    staff.record(db, admin.id, "staff.role", f"staff_user:{user.id}", {"from": user.role.value, "to": role.value})
-    user.role = role
-
-
-def set_active(db: Session, admin: StaffUser, user: StaffUser, active: bool) -> None:
-    if user.id == admin.id:
-        raise AppError(409, "self_deactivate", "Bạn không thể tự khoá tài khoản của chính mình.")
-    if active == user.is_active:
-        return
-    if not active:
-        _keep_an_admin(db, user)
-        db.execute(delete(StaffSession).where(StaffSession.user_id == user.id))
-    user.is_active = active
-    staff.record(db, admin.id, "staff.reactivate" if active else "staff.deactivate", f"staff_user:{user.id}")
-
-
-def reset_password(db: Session, admin: StaffUser, user: StaffUser, password: str, keep_session: int) -> None:
-    if problem := security.password_problem(password):
-        raise AppError(422, "weak_password", problem)
-    user.password_hash = security.hash_password(password)
-    db.execute(delete(StaffSession).where(StaffSession.user_id == user.id, StaffSession.id != keep_session))
-    staff.record(db, admin.id, "staff.password_reset", f"staff_user:{user.id}")
 
 
 def users_page(request: Request, db: Session, *, status_code: int = 200, **extra: Any) -> Response:
@@ -120,19 +68,19 @@ def create_user(request: Request, db: SessionDep, admin: ConsoleAdmin, form: For
 @router.post("/{user_id}/{action}")
 def change(request: Request, user_id: int, action: str, db: SessionDep, admin: ConsoleAdmin,
            form: FormData) -> Response:
-    user = _target(db, user_id)
+    user = staff.get_user(db, user_id)
     try:
         if action == "role":
             if form.get("role") not in ROLE_LABELS:
                 raise AppError(422, "invalid_role", "Hãy chọn vai trò.")
-            change_role(db, admin, user, Role(form["role"]))
+            staff.change_role(db, admin, user, Role(form["role"]))
             notice = "role"
         elif action in ("deactivate", "reactivate"):
-            set_active(db, admin, user, action == "reactivate")
+            staff.set_active(db, admin, user, action == "reactivate")
             notice = action + "d"
         elif action == "password":
             found = request.state.staff_session
-            reset_password(db, admin, user, form.get("password", ""), keep_session=found.id)
+            staff.reset_password(db, admin, user, form.get("password", ""), keep_session=found.id)
             notice = "password"
         else:
             raise AppError(404, "not_found", "Không có thao tác này.")

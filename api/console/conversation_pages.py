@@ -22,9 +22,8 @@ from api.console import quick_replies
 from api.console.officer_pages import last_citizen_texts, pressed_titles, transcript_out
 from api.console.web import ConsoleUser, render
 from api.db.models import Handoff, HandoffStatus, ProcedureRow, Role, StaffUser
-from api.deps import SessionDep
-from api.routes.handoffs import HandoffItem, handoff_id_of, items
-from api.routes.staff_directory import active_officers
+from api.deps import SessionDep, handoff_id_of
+from api.schemas import HandoffItem
 from api.services import handoffs, staff
 
 router = APIRouter(prefix="/conversations")
@@ -64,13 +63,13 @@ def candidates(db: Session, handoff: Handoff) -> list[dict[str, object]]:
 
 def _load(db: Session, raw_id: str) -> tuple[Handoff, HandoffItem]:
     handoff = handoffs.get_handoff(db, handoff_id_of(raw_id))
-    return handoff, items(db, [handoff])[0]
+    return handoff, handoffs.queue_items(db, [handoff])[0]
 
 
 def _status_context(db: Session, handoff: Handoff, item: HandoffItem, me: StaffUser) -> dict[str, Any]:
     """The status line: the handoff, and the transfer and resolve controls when this staff member may use them."""
     rights = access(handoff, me)
-    officers = active_officers(db, exclude=handoff.officer_id) if rights.can_transfer else []
+    officers = staff.active_officers(db, exclude=handoff.officer_id) if rights.can_transfer else []
     return {"item": item, "access": rights, "officers": officers}
 
 
@@ -132,7 +131,7 @@ def claim(handoff_id: str, request: Request, db: SessionDep, me: ConsoleUser, th
         return RedirectResponse(page, status_code=303)
     if then == "open":
         return Response(status_code=200, headers={"HX-Redirect": page})
-    return _panel(request, db, handoff, items(db, [handoff])[0], me, changed=True)
+    return _panel(request, db, handoff, handoffs.queue_items(db, [handoff])[0], me, changed=True)
 
 
 @router.post("/{handoff_id}/reply")
@@ -151,7 +150,7 @@ def transfer(handoff_id: str, request: Request, db: SessionDep, me: ConsoleUser,
     handoff = handoffs.transfer(db, handoff_id_of(handoff_id), me, officer_id)
     if not request.headers.get("hx-request"):
         return RedirectResponse(f"/console/conversations/{handoff.id}", status_code=303)
-    return _panel(request, db, handoff, items(db, [handoff])[0], me, changed=True)
+    return _panel(request, db, handoff, handoffs.queue_items(db, [handoff])[0], me, changed=True)
 
 
 @router.post("/{handoff_id}/resolve")
@@ -160,4 +159,4 @@ def resolve(handoff_id: str, request: Request, db: SessionDep, me: ConsoleUser) 
     handoff = handoffs.resolve(db, handoff_id_of(handoff_id), me)
     if not request.headers.get("hx-request"):
         return RedirectResponse(f"/console/conversations/{handoff.id}", status_code=303)
-    return _panel(request, db, handoff, items(db, [handoff])[0], me, changed=True)
+    return _panel(request, db, handoff, handoffs.queue_items(db, [handoff])[0], me, changed=True)

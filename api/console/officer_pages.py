@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from api.console.web import templates
 from api.db.models import Message, MessageAuthor
-from api.routes.handoffs import MessageOut, message_out
+from api.schemas import MessageOut, message_out
 from api.services import handoffs
 from knowledge_base import answers
 

@@ -15,14 +15,14 @@ from api.console.officer_pages import last_citizen_texts
 from api.console.web import ConsoleUser, render
 from api.db.models import Handoff
 from api.deps import SessionDep
-from api.routes.handoffs import HandoffItem, items
+from api.schemas import HandoffItem
 from api.services import handoffs
 
 router = APIRouter()
 
 
 def _rows(db: Session, rows: list[Handoff]) -> dict[str, object]:
-    listed: list[HandoffItem] = items(db, rows)
+    listed: list[HandoffItem] = handoffs.queue_items(db, rows)
     return {"rows": listed, "last_texts": last_citizen_texts(db, [r.conversation_id for r in listed])}
 
 

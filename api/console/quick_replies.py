@@ -14,6 +14,7 @@ from api.console.web import ConsoleUser, render
 from api.core.errors import AppError
 from api.db.models import QuickReply, Role, StaffUser
 from api.deps import SessionDep
+from api.domain.limits import REPLY_MAX_CHARS
 from api.services import handoffs, staff
 
 router = APIRouter(prefix="/quick-replies")
@@ -53,7 +54,7 @@ def _page(request: Request, db: Session, me: StaffUser, status_code: int = 200, 
     authors = handoffs.staff_names(db, {r.created_by for r in replies})
     return render(request, "officer/quick_replies.html",
                   {"replies": replies, "authors": authors, "editable": {r.id for r in replies if may_edit(r, me)},
-                   "title_max": TITLE_MAX, "text_max": handoffs.REPLY_MAX_CHARS, **extra}, status_code=status_code)
+                   "title_max": TITLE_MAX, "text_max": REPLY_MAX_CHARS, **extra}, status_code=status_code)
 
 
 @router.get("")

@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
-import datetime as dt
-from typing import Any
-
 from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import PlainTextResponse
-from pydantic import BaseModel, Field
 
 from api.core.errors import AppError
 from api.db.base import session_scope
 from api.db.models import StaffUser
-from api.deps import CurrentAdmin, SessionDep
+from api.deps import CurrentAdmin, SessionDep, notify_kb_published
+from api.schemas import (
+    CreateBody,
+    ImportReportOut,
+    RecordOut,
+    RecordSummary,
+    RevisionOut,
+    RollbackBody,
+    SaveBody,
+    VersionBody,
+)
 from api.services import kb_store
 from knowledge_base.formats import Format, parse, render
 from knowledge_base.loader import KnowledgeBaseError
@@ -23,83 +29,10 @@ router = APIRouter(prefix="/api/v1/admin", tags=["admin: knowledge base"])
 IMPORT_MAX_BYTES = 20 * 1024 * 1024
 
 
-class RecordOut(BaseModel):
-    id: str
-    kind: str
-    version: int
-    status: str = Field(description="published | draft | published_with_draft | archived")
-    published: dict[str, Any] | None
-    draft: dict[str, Any] | None
-    updated_at: dt.datetime
-    updated_by: str
-    published_at: dt.datetime | None
-
-
-class RecordSummary(BaseModel):
-    id: str
-    title: str
-    version: int
-    status: str
-    updated_at: dt.datetime
-    updated_by: str
-
-
-class CreateBody(BaseModel):
-    record: dict[str, Any]
-    publish: bool = False
-
-
-class SaveBody(BaseModel):
-    expected_version: int = Field(description="the version you edited; a newer one on the server refuses the save")
-    record: dict[str, Any]
-
-
-class VersionBody(BaseModel):
-    expected_version: int
-
-
-class RollbackBody(BaseModel):
-    revision_id: int
-    expected_version: int
-
-
-class RevisionOut(BaseModel):
-    id: int
-    version: int
-    action: str
-    state: str
-    actor: str
-    note: str | None
-    created_at: dt.datetime
-    diff: list[dict[str, Any]]
-    content: dict[str, Any] | None
-
-
-class ImportReportOut(BaseModel):
-    created: list[str]
-    updated: list[str]
-    unchanged: list[str]
-
-
-def status_of(row: kb_store.Row) -> str:
-    if row.archived:
-        return "archived"
-    if row.published is None:
-        return "draft"
-    return "published_with_draft" if row.draft is not None else "published"
-
-
 def record_out(kind: str, row: kb_store.Row) -> RecordOut:
-    return RecordOut(id=row.id, kind=kind, version=row.version, status=status_of(row), published=row.published,
+    return RecordOut(id=row.id, kind=kind, version=row.version, status=kb_store.status_of(row), published=row.published,
                      draft=row.draft, updated_at=row.updated_at, updated_by=row.updated_by,
                      published_at=row.published_at)
-
-
-def kb_published(request: Request) -> None:
-    """Tell the running app that what the bot uses changed (the search index reloads)."""
-    hook = getattr(request.app.state, "on_kb_published", None)
-    if hook is not None:
-        hook()
 
 
 def _register(kind: str, path: str) -> None:
@@ -112,7 +45,7 @@ def _register(kind: str, path: str) -> None:
         rows = db.query(table).order_by(table.id).all()
         return [RecordSummary(id=r.id, title=str((r.draft or r.published or {}).get("title")
                                                  or (r.draft or r.published or {}).get("question", "")),
-                              version=r.version, status=status_of(r), updated_at=r.updated_at,
+                              version=r.version, status=kb_store.status_of(r), updated_at=r.updated_at,
                               updated_by=r.updated_by) for r in rows]
 
     @router.get(f"/{path}/{{entity_id}}", response_model=RecordOut, tags=tag, summary=f"One record of {path}")
@@ -121,42 +54,43 @@ def _register(kind: str, path: str) -> None:
 
     @router.post(f"/{path}", response_model=RecordOut, status_code=201, tags=tag, summary="Create (draft by default)")
     def create_record(body: CreateBody, request: Request, db: SessionDep, admin: CurrentAdmin) -> RecordOut:
-        row = kb_store.create(db, kind, body.record, admin.username, publish=body.publish)
+        row = kb_store.create(db, kind, body.record, kb_store.Actor.of(admin), publish=body.publish)
         out = record_out(kind, row)
         db.commit()
         if body.publish:
-            kb_published(request)
+            notify_kb_published(request)
         return out
 
     @router.put(f"/{path}/{{entity_id}}", response_model=RecordOut, tags=tag, summary="Save a draft")
     def save_record(entity_id: str, body: SaveBody, db: SessionDep, admin: CurrentAdmin) -> RecordOut:
         return record_out(kind, kb_store.save_draft(db, kind, entity_id, body.record, body.expected_version,
-                                                    admin.username))
+                                                    kb_store.Actor.of(admin)))
 
     @router.post(f"/{path}/{{entity_id}}/publish", response_model=RecordOut, tags=tag, summary="Publish the draft")
     def publish_record(entity_id: str, body: VersionBody, request: Request, db: SessionDep,
                        admin: CurrentAdmin) -> RecordOut:
-        out = record_out(kind, kb_store.publish(db, kind, entity_id, body.expected_version, admin.username))
+        out = record_out(kind, kb_store.publish(db, kind, entity_id, body.expected_version, kb_store.Actor.of(admin)))
         db.commit()
-        kb_published(request)
+        notify_kb_published(request)
         return out
 
     @router.post(f"/{path}/{{entity_id}}/archive", response_model=RecordOut, tags=tag,
                  summary="Withdraw from the bot (kept, can be restored)")
     def archive_record(entity_id: str, body: VersionBody, request: Request, db: SessionDep,
                        admin: CurrentAdmin) -> RecordOut:
-        out = record_out(kind, kb_store.set_archived(db, kind, entity_id, True, body.expected_version, admin.username))
+        out = record_out(kind, kb_store.set_archived(db, kind, entity_id, True, body.expected_version,
+                                                     kb_store.Actor.of(admin)))
         db.commit()
-        kb_published(request)
+        notify_kb_published(request)
         return out
 
     @router.post(f"/{path}/{{entity_id}}/restore", response_model=RecordOut, tags=tag, summary="Undo an archive")
     def restore_record(entity_id: str, body: VersionBody, request: Request, db: SessionDep,
                        admin: CurrentAdmin) -> RecordOut:
         out = record_out(kind, kb_store.set_archived(db, kind, entity_id, False, body.expected_version,
-                                                     admin.username))
+                                                     kb_store.Actor.of(admin)))
         db.commit()
-        kb_published(request)
+        notify_kb_published(request)
         return out
 
     @router.get(f"/{path}/{{entity_id}}/history", response_model=list[RevisionOut], tags=tag,
@@ -168,10 +102,10 @@ def _register(kind: str, path: str) -> None:
                  summary="Publish the content of an earlier revision")
     def rollback_record(entity_id: str, body: RollbackBody, request: Request, db: SessionDep,
                         admin: CurrentAdmin) -> RecordOut:
-        row = kb_store.rollback(db, kind, entity_id, body.revision_id, body.expected_version, admin.username)
+        row = kb_store.rollback(db, kind, entity_id, body.revision_id, body.expected_version, kb_store.Actor.of(admin))
         out = record_out(kind, row)
         db.commit()
-        kb_published(request)
+        notify_kb_published(request)
         return out
 
 
@@ -185,7 +119,7 @@ def _do_import(text: str, fmt: Format, publish: bool, admin: StaffUser) -> kb_st
     except KnowledgeBaseError as error:
         raise AppError(422, "invalid_import", str(error)) from None
     with session_scope() as db:
-        return kb_store.import_bundle(db, bundle, actor=admin.username, publish=publish)
+        return kb_store.import_bundle(db, bundle, actor=kb_store.Actor.of(admin), publish=publish)
 
 
 @router.post("/kb/import", response_model=ImportReportOut, summary="Import YAML, JSON or the portal layout",
@@ -201,7 +135,7 @@ async def import_kb(request: Request, admin: CurrentAdmin, format: Format = Quer
         raise AppError(422, "invalid_import", "Tệp nhập phải là văn bản UTF-8.") from None
     report = await run_in_threadpool(_do_import, text, format, publish, admin)
     if publish and report.changed:
-        kb_published(request)
+        notify_kb_published(request)
     return ImportReportOut(created=report.created, updated=report.updated, unchanged=report.unchanged)
 
 

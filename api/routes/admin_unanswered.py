@@ -2,28 +2,16 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 from fastapi import APIRouter, Query
-from pydantic import BaseModel
 from sqlalchemy import select
 
 from api.core.errors import AppError
 from api.db.models import UnansweredQuestion
 from api.deps import CurrentAdmin, SessionDep
-from api.services import staff
+from api.schemas import ResolveIn, UnansweredOut
+from api.services import unanswered
 
 router = APIRouter(prefix="/api/v1/admin/unanswered", tags=["admin: unanswered questions"])
-
-
-class UnansweredOut(BaseModel):
-    id: int
-    text: str
-    channel: str
-    best_candidate: str | None
-    score: float | None
-    resolved: bool
-    created_at: dt.datetime
 
 
 @router.get("", response_model=list[UnansweredOut], summary="Questions the bot could not answer, newest first")
@@ -35,11 +23,12 @@ def list_unanswered(db: SessionDep, _: CurrentAdmin, include_resolved: bool = Fa
     return [UnansweredOut.model_validate(row, from_attributes=True) for row in db.scalars(query)]
 
 
-@router.post("/{question_id}/resolve", response_model=UnansweredOut, summary="Mark as handled (e.g. an FAQ was added)")
-def resolve(question_id: int, db: SessionDep, admin: CurrentAdmin) -> UnansweredOut:
-    row = db.get(UnansweredQuestion, question_id)
-    if row is None:
-        raise AppError(404, "not_found", f"Không có câu hỏi số {question_id}.")
-    row.resolved = True
-    staff.record(db, admin.id, "unanswered.resolve", f"unanswered:{row.id}")
+@router.post("/{question_id}/resolve", response_model=UnansweredOut,
+             summary="Mark as handled (with its copies): an FAQ was added, or dismissed; who and when are recorded")
+def resolve(question_id: int, db: SessionDep, admin: CurrentAdmin, body: ResolveIn | None = None) -> UnansweredOut:
+    body = body or ResolveIn()
+    if body.outcome == "faq" and not body.faq_id:
+        raise AppError(422, "faq_id_missing", "Cần mã câu hỏi thường gặp (faq_id) đã trả lời câu hỏi này.")
+    row = unanswered.get(db, question_id)
+    unanswered.mark(db, admin, row, body.outcome, body.faq_id)
     return UnansweredOut.model_validate(row, from_attributes=True)

@@ -3,17 +3,11 @@
 from __future__ import annotations
 
 from fastapi import APIRouter
-from pydantic import BaseModel
 
 from api.deps import SettingsDep
+from api.schemas import AssistantInfo
 
 router = APIRouter(prefix="/api/v1", tags=["assistant"])
-
-
-class AssistantInfo(BaseModel):
-    name: str
-    province: str
-    office_hours: str
 
 
 @router.get("/assistant", response_model=AssistantInfo, summary="Name, province and office hours of this deployment")

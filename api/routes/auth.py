@@ -2,42 +2,17 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request, Response
-from pydantic import BaseModel, Field
 
 from api.core.errors import AppError
-from api.db.models import Role, StaffSession
+from api.db.models import StaffSession
 from api.deps import SessionDep, SettingsDep, clear_session_cookies, current_session, set_session_cookies
+from api.schemas import LoginRequest, LoginResponse, StaffPublic, staff_public
 from api.services import staff
 
 router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
-
-
-class LoginRequest(BaseModel):
-    username: str = Field(min_length=1, max_length=64)
-    password: str = Field(min_length=1, max_length=256)
-
-
-class StaffPublic(BaseModel):
-    id: int
-    username: str
-    full_name: str
-    role: Role
-
-
-class LoginResponse(BaseModel):
-    access_token: str
-    token_type: str = "bearer"
-    expires_at: dt.datetime
-    csrf_token: str
-    user: StaffPublic
-
-
-def public(user: object) -> StaffPublic:
-    return StaffPublic.model_validate(user, from_attributes=True)
 
 
 @router.post("/login", response_model=LoginResponse, summary="Log in; returns a token and sets the session cookie")
@@ -48,7 +23,7 @@ def login(body: LoginRequest, response: Response, db: SessionDep, settings: Sett
     issued = staff.open_session(db, user, settings.session_ttl_minutes)
     set_session_cookies(response, issued, settings)
     return LoginResponse(access_token=issued.token, expires_at=issued.expires_at, csrf_token=issued.csrf_token,
-                         user=public(user))
+                         user=staff_public(user))
 
 
 @router.post("/logout", status_code=204, summary="End the current session")
@@ -63,4 +38,4 @@ def logout(request: Request, response: Response, db: SessionDep,
 
 @router.get("/me", response_model=StaffPublic, summary="Who is logged in")
 def me(found: Annotated[StaffSession, Depends(current_session)]) -> StaffPublic:
-    return public(found.user)
+    return staff_public(found.user)

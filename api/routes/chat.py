@@ -4,64 +4,21 @@ the citizen since (officer replies, system notices, bot messages)."""
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Literal
 
 from fastapi import APIRouter, Query, Request
-from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
 from api.core.errors import AppError
 from api.db.models import Conversation, ConversationMode, Message, MessageAuthor, StaffUser
 from api.deps import SessionDep
+from api.schemas import Button, ChatMessage, ChatMessages, ChatReply, ChatRequest, ChatResponse
 from api.services.gateway import RETRY_AFTER_SECONDS, CitizenMessage, Gateway, MessageRefused
 
 router = APIRouter(prefix="/api/v1", tags=["chat"])
 
 
-class ChatRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    sender: str = Field(min_length=1, max_length=128, description="stable id of the citizen in the calling client")
-    text: str | None = Field(default=None, description="what the citizen typed")
-    payload: str | None = Field(default=None, max_length=512, description="payload of a button the citizen pressed")
-    client_msg_id: str | None = Field(default=None, min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$",
-                                      description="the client's id of this message (e.g. a UUID): a retried "
-                                                  "request is stored once and gets the same replies")
-
-
-class Button(BaseModel):
-    title: str
-    payload: str
-
-
-class ChatReply(BaseModel):
-    text: str
-    buttons: list[Button] = []
-
-
 Mode = Literal["bot", "waiting", "assigned"]
-
-
-class ChatResponse(BaseModel):
-    replies: list[ChatReply]
-    mode: Mode
-    last_message_id: int = Field(description="fetch later messages with GET /api/v1/chat/{sender}/messages?after=…")
-
-
-class ChatMessage(BaseModel):
-    id: int
-    author: Literal["bot", "officer", "system"]
-    author_name: str | None = Field(default=None, description="the officer's name, on officer messages")
-    text: str
-    buttons: list[Button] = []
-    created_at: dt.datetime
-
-
-class ChatMessages(BaseModel):
-    messages: list[ChatMessage]
-    mode: Mode
-    last_message_id: int = Field(description="pass as `after` in the next request")
 
 
 def _mode(mode: ConversationMode) -> Mode:

@@ -5,20 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter
-from pydantic import BaseModel
 
 from api.core.errors import AppError
 from api.deps import SessionDep
+from api.schemas import ProcedureListItem
 from api.services import kb_store
 
 router = APIRouter(prefix="/api/v1/procedures", tags=["procedures"])
-
-
-class ProcedureListItem(BaseModel):
-    id: str
-    title: str
-    field: str
-    level: str
 
 
 @router.get("", response_model=list[ProcedureListItem], summary="Published procedures")

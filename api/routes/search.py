@@ -2,32 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Literal
-
 from fastapi import APIRouter, Query, Request
-from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
 from api.core.errors import AppError
 from api.core.rate_limits import RateLimits, too_many
+from api.schemas import SearchHit, SearchOut
 from knowledge_base.service import IndexNotReadyError
 
 router = APIRouter(prefix="/api/v1", tags=["search"])
-
-
-class SearchHit(BaseModel):
-    procedure_id: str
-    title: str
-    score: float
-    matched: str
-    aspect: str
-    source: str = ""  # what matched: faq:<id>, alias, a section…
-
-
-class SearchOut(BaseModel):
-    decision: Literal["answer", "clarify", "none"]
-    aspect: str | None
-    results: list[SearchHit]
 
 
 def run_search(request: Request, q: str, k: int) -> SearchOut:

@@ -16,6 +16,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from api.core.errors import AppError
+from api.core.privacy import mask_identifier
 from api.core.security import as_utc
 from api.db.models import (
     Conversation,
@@ -28,7 +29,9 @@ from api.db.models import (
     StaffUser,
     utcnow,
 )
+from api.domain.limits import REPLY_MAX_CHARS
 from api.domain.office_hours import OfficeHours, describe_opening
+from api.schemas import HandoffItem, LastMessage
 from api.services import events, staff
 from api.services.conversations import get_or_create, split_sender
 
@@ -36,7 +39,6 @@ log = logging.getLogger(__name__)
 
 OPEN_STATUSES = (HandoffStatus.waiting, HandoffStatus.assigned, HandoffStatus.ticket)
 UNCLAIMED = (HandoffStatus.waiting, HandoffStatus.ticket)
-REPLY_MAX_CHARS = 4000
 RATING_BUTTONS = [{"title": f"{n} sao", "payload": f'/rate{{"rating": "{n}"}}'} for n in range(5, 0, -1)]
 RATING_REQUEST = ("Cán bộ đã hoàn tất hỗ trợ bạn. Bạn vui lòng chấm điểm mức độ hài lòng từ 1 đến 5 sao "
                   "(5 là rất hài lòng) để chúng tôi phục vụ tốt hơn. Nếu cần hỏi thêm, bạn cứ nhắn tiếp cho trợ lý ảo.")
@@ -379,3 +381,29 @@ def staff_names(db: Session, ids: set[int | None]) -> dict[int, str]:
     if not wanted:
         return {}
     return dict(db.execute(select(StaffUser.id, StaffUser.full_name).where(StaffUser.id.in_(wanted))).all())
+
+
+def _last(message: Message | None) -> LastMessage | None:
+    return LastMessage(text=message.text or message.payload or "", created_at=message.created_at) if message else None
+
+
+def queue_items(db: Session, rows: list[Handoff]) -> list[HandoffItem]:
+    """Handoffs as the officers' lists show them: the citizen masked, the wait, the last messages, who has it."""
+    found = summaries(db, sorted({h.conversation_id for h in rows}))
+    names = staff_names(db, {h.officer_id for h in rows})
+    now = utcnow()
+    out = []
+    for handoff in rows:
+        summary = found[handoff.conversation_id]
+        until = as_utc(handoff.claimed_at) if handoff.claimed_at else now
+        out.append(HandoffItem(
+            id=handoff.id, conversation_id=handoff.conversation_id, channel=summary.conversation.channel,
+            user=mask_identifier(summary.conversation.user_id), reason=handoff.reason, status=handoff.status.value,
+            note=handoff.note, officer_id=handoff.officer_id, officer_name=names.get(handoff.officer_id or 0),
+            created_at=handoff.created_at, claimed_at=handoff.claimed_at, resolved_at=handoff.resolved_at,
+            waiting_seconds=max(0, int((until - as_utc(handoff.created_at)).total_seconds())),
+            last_citizen_message=_last(summary.last_citizen), last_bot_message=_last(summary.last_bot),
+            retrieved=handoff.retrieved,
+            awaiting_reply=bool(summary.last and summary.last.author == MessageAuthor.citizen),
+        ))
+    return out

@@ -18,7 +18,8 @@ from sqlalchemy.orm import Session
 
 from api.core.config import get_settings
 from api.core.errors import AppError
-from api.db.models import FaqRow, KbRevision, ProcedureRow, utcnow
+from api.db.models import FaqRow, KbRevision, ProcedureRow, StaffUser, utcnow
+from api.services import staff
 from knowledge_base.formats import Bundle, faq_content, procedure_content
 from knowledge_base.legal_register import default_register
 from knowledge_base.loader import SEED_DIR, describe_validation_error, load_dir
@@ -27,6 +28,22 @@ from knowledge_base.review import DAYS, ReviewItem, review_items
 from knowledge_base.rules import Problem, check_procedure
 
 Row = ProcedureRow | FaqRow
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who changes the knowledge base: a staff account, or a command without one ("cli", "seed")."""
+
+    name: str
+    staff_id: int | None = None
+
+    @classmethod
+    def of(cls, user: StaffUser) -> Actor:
+        return cls(user.username, user.id)
+
+
+CLI = Actor("cli")
+SEED = Actor("seed")
 KINDS: dict[str, tuple[type[ProcedureRow] | type[FaqRow], type[Procedure] | type[Faq]]] = {
     "procedure": (ProcedureRow, Procedure),
     "faq": (FaqRow, Faq),
@@ -70,6 +87,15 @@ def validate_content(kind: str, content: dict[str, Any]) -> dict[str, Any]:
     return faq_content(record)
 
 
+def status_of(row: Row) -> str:
+    """archived | draft (never published) | published_with_draft | published."""
+    if row.archived:
+        return "archived"
+    if row.published is None:
+        return "draft"
+    return "published_with_draft" if row.draft is not None else "published"
+
+
 def diff(old: dict[str, Any] | None, new: dict[str, Any] | None) -> list[dict[str, Any]]:
     old, new = old or {}, new or {}
     return [
@@ -86,21 +112,25 @@ def get_row(db: Session, kind: str, entity_id: str) -> Row:
     return row
 
 
-def _revise(db: Session, kind: str, row: Row, action: str, state: str, before: dict | None, actor: str,
+def _revise(db: Session, kind: str, row: Row, action: str, state: str, before: dict | None, actor: Actor,
             note: str | None = None) -> None:
+    """Every write keeps a revision (the content after it, the field diff) and an audit entry, whoever wrote:
+    the console, the REST admin API or the CLI."""
     content = row.published if state == "published" else row.draft
     db.add(KbRevision(kind=kind, entity_id=row.id, version=row.version, action=action, state=state,
-                      content=content, diff=diff(before, content), actor=actor, note=note))
+                      content=content, diff=diff(before, content), actor=actor.name, note=note))
+    staff.record(db, actor.staff_id, f"kb.{action}", f"{kind}:{row.id}",
+                 {"version": row.version, "state": state, "by": actor.name})
 
 
-def _compare_and_set(db: Session, kind: str, entity_id: str, expected_version: int, actor: str,
+def _compare_and_set(db: Session, kind: str, entity_id: str, expected_version: int, actor: Actor,
                      **values: Any) -> Row:
     """Apply `values` only if the row is still at `expected_version`; bump the version."""
     table = KINDS[kind][0]
     result = db.execute(
         update(table)
         .where(table.id == entity_id, table.version == expected_version)
-        .values(version=expected_version + 1, updated_at=utcnow(), updated_by=actor, **values)
+        .values(version=expected_version + 1, updated_at=utcnow(), updated_by=actor.name, **values)
         .execution_options(synchronize_session=False)
     )
     if result.rowcount != 1:
@@ -116,7 +146,7 @@ def _compare_and_set(db: Session, kind: str, entity_id: str, expected_version: i
     return row
 
 
-def create(db: Session, kind: str, content: dict[str, Any], actor: str, publish: bool = False) -> Row:
+def create(db: Session, kind: str, content: dict[str, Any], actor: Actor, publish: bool = False) -> Row:
     content = validate_content(kind, content)
     table = KINDS[kind][0]
     if db.get(table, content["id"]) is not None:
@@ -124,7 +154,7 @@ def create(db: Session, kind: str, content: dict[str, Any], actor: str, publish:
     extra = {"procedure_id": content.get("procedure_id")} if kind == "faq" else {}
     if kind == "faq" and extra["procedure_id"]:
         get_row(db, "procedure", extra["procedure_id"])
-    row = table(id=content["id"], version=1, updated_by=actor, draft=None if publish else content,
+    row = table(id=content["id"], version=1, updated_by=actor.name, draft=None if publish else content,
                 published=content if publish else None, published_at=utcnow() if publish else None, **extra)
     db.add(row)
     db.flush()
@@ -133,7 +163,7 @@ def create(db: Session, kind: str, content: dict[str, Any], actor: str, publish:
 
 
 def save_draft(db: Session, kind: str, entity_id: str, content: dict[str, Any], expected_version: int,
-               actor: str) -> Row:
+               actor: Actor) -> Row:
     content = validate_content(kind, content)
     if content["id"] != entity_id:
         raise AppError(422, "id_mismatch", "Không đổi được mã của bản ghi; hãy tạo bản ghi mới.")
@@ -144,7 +174,7 @@ def save_draft(db: Session, kind: str, entity_id: str, content: dict[str, Any], 
     return row
 
 
-def publish(db: Session, kind: str, entity_id: str, expected_version: int, actor: str) -> Row:
+def publish(db: Session, kind: str, entity_id: str, expected_version: int, actor: Actor) -> Row:
     row = get_row(db, kind, entity_id)
     if row.draft is None:
         raise AppError(409, "nothing_to_publish", "Không có bản nháp nào để xuất bản.")
@@ -156,7 +186,7 @@ def publish(db: Session, kind: str, entity_id: str, expected_version: int, actor
     return row
 
 
-def set_archived(db: Session, kind: str, entity_id: str, archived: bool, expected_version: int, actor: str) -> Row:
+def set_archived(db: Session, kind: str, entity_id: str, archived: bool, expected_version: int, actor: Actor) -> Row:
     before = get_row(db, kind, entity_id).published
     row = _compare_and_set(db, kind, entity_id, expected_version, actor, archived=archived)
     _revise(db, kind, row, "archive" if archived else "restore", "published", before if not archived else None,
@@ -171,7 +201,7 @@ def history(db: Session, kind: str, entity_id: str) -> list[KbRevision]:
     return list(db.scalars(query))
 
 
-def rollback(db: Session, kind: str, entity_id: str, revision_id: int, expected_version: int, actor: str) -> Row:
+def rollback(db: Session, kind: str, entity_id: str, revision_id: int, expected_version: int, actor: Actor) -> Row:
     revision = db.get(KbRevision, revision_id)
     if revision is None or revision.kind != kind or revision.entity_id != entity_id or revision.content is None:
         raise AppError(404, "revision_not_found", f"Không có phiên bản lưu số {revision_id} của '{entity_id}'.")
@@ -186,7 +216,7 @@ def rollback(db: Session, kind: str, entity_id: str, revision_id: int, expected_
 # --- bulk: seed, import, export, what the bot uses ---------------------------------------------
 
 
-def _import_one(db: Session, kind: str, content: dict[str, Any], actor: str, publish: bool,
+def _import_one(db: Session, kind: str, content: dict[str, Any], actor: Actor, publish: bool,
                 report: ImportReport) -> None:
     table = KINDS[kind][0]
     row = db.get(table, content["id"])
@@ -212,7 +242,7 @@ def _import_one(db: Session, kind: str, content: dict[str, Any], actor: str, pub
     report.updated.append(label)
 
 
-def import_bundle(db: Session, bundle: Bundle, actor: str, publish: bool = True) -> ImportReport:
+def import_bundle(db: Session, bundle: Bundle, actor: Actor, publish: bool = True) -> ImportReport:
     """Idempotent: importing the same content twice changes nothing the second time."""
     report = ImportReport()
     for procedure in bundle.procedures:
@@ -228,7 +258,7 @@ def import_bundle(db: Session, bundle: Bundle, actor: str, publish: bool = True)
 def seed_if_empty(db: Session, directory: Path = SEED_DIR) -> ImportReport | None:
     if db.scalar(select(ProcedureRow.id).limit(1)) is not None:
         return None
-    return import_bundle(db, Bundle(procedures=load_dir(directory)), actor="seed", publish=True)
+    return import_bundle(db, Bundle(procedures=load_dir(directory)), actor=SEED, publish=True)
 
 
 def published_faqs_of(db: Session, procedure_id: str) -> list[dict[str, Any]]:
@@ -300,7 +330,3 @@ def export_bundle(db: Session, state: str = "published") -> Bundle:
 def review(db: Session, on: dt.date, days: int = DAYS) -> list[ReviewItem]:
     """Facts to review within `days` of `on`, in the content admins edit (drafts where they exist)."""
     return review_items(export_bundle(db, "draft").procedures, default_register(), on, days)
-
-
-def last_change(db: Session) -> dt.datetime | None:
-    return db.scalar(select(KbRevision.created_at).order_by(KbRevision.id.desc()).limit(1))

@@ -1,11 +1,13 @@
-"""Staff accounts and login sessions (no FastAPI here: used by routes and the CLI)."""
+"""Staff accounts and login sessions, and the rules of managing them (no FastAPI here: the REST API, the console and
+the CLI all call these). An admin cannot lock out or demote themself; there is never zero active admins; locking an
+account or resetting its password signs it out at once; every change is audited."""
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from api.core import security
@@ -72,3 +74,60 @@ def close_session(db: Session, token: str) -> None:
 def record(db: Session, actor_id: int | None, action: str, target: str | None = None,
            detail: dict | None = None) -> None:
     db.add(AuditEvent(actor_id=actor_id, action=action, target=target, detail=detail))
+
+
+def get_user(db: Session, user_id: int) -> StaffUser:
+    user = db.get(StaffUser, user_id)
+    if user is None:
+        raise AppError(404, "not_found", f"Không có tài khoản số {user_id}.")
+    return user
+
+
+def active_admins(db: Session) -> int:
+    return db.scalar(select(func.count()).select_from(StaffUser)
+                     .where(StaffUser.role == Role.admin, StaffUser.is_active.is_(True))) or 0
+
+
+def active_officers(db: Session, exclude: int | None = None) -> list[StaffUser]:
+    """Who can take a conversation: active officers and admins, by name (without `exclude`)."""
+    query = select(StaffUser).where(StaffUser.is_active.is_(True), StaffUser.role.in_((Role.officer, Role.admin)))
+    return [u for u in db.scalars(query.order_by(StaffUser.full_name, StaffUser.id)) if u.id != exclude]
+
+
+def _keep_an_admin(db: Session, user: StaffUser) -> None:
+    if user.role == Role.admin and user.is_active and active_admins(db) <= 1:
+        raise AppError(409, "last_admin", "Đây là quản trị viên cuối cùng còn hoạt động; hãy tạo hoặc mở khoá "
+                                          "một quản trị viên khác trước.")
+
+
+def change_role(db: Session, admin: StaffUser, user: StaffUser, role: Role) -> None:
+    if user.id == admin.id:
+        raise AppError(409, "self_role", "Bạn không thể tự đổi vai trò của mình; hãy nhờ một quản trị viên khác.")
+    if role == user.role:
+        return
+    if role != Role.admin:
+        _keep_an_admin(db, user)
+    record(db, admin.id, "staff.role", f"staff_user:{user.id}", {"from": user.role.value, "to": role.value})
+    user.role = role
+
+
+def set_active(db: Session, admin: StaffUser, user: StaffUser, active: bool) -> None:
+    """Lock (signed out everywhere at once) or unlock an account."""
+    if user.id == admin.id:
+        raise AppError(409, "self_deactivate", "Bạn không thể tự khoá tài khoản của chính mình.")
+    if active == user.is_active:
+        return
+    if not active:
+        _keep_an_admin(db, user)
+        db.execute(delete(StaffSession).where(StaffSession.user_id == user.id))
+    user.is_active = active
+    record(db, admin.id, "staff.reactivate" if active else "staff.deactivate", f"staff_user:{user.id}")
+
+
+def reset_password(db: Session, admin: StaffUser, user: StaffUser, password: str, keep_session: int) -> None:
+    """A new password set by an admin; the account is signed out of every other session."""
+    if problem := security.password_problem(password):
+        raise AppError(422, "weak_password", problem)
+    user.password_hash = security.hash_password(password)
+    db.execute(delete(StaffSession).where(StaffSession.user_id == user.id, StaffSession.id != keep_session))
+    record(db, admin.id, "staff.password_reset", f"staff_user:{user.id}")

@@ -141,7 +141,7 @@ def published_faq(procedure_id: str = PROCEDURE) -> str:
     with session_scope() as db:
         kb_store.create(db, "faq", {"id": faq_id, "procedure_id": procedure_id, "paraphrases": ["hỏi thử"],
                                     "question": "Làm khai sinh cho con ở đâu?",
-                                    "answer": "Bạn đăng ký tại UBND cấp xã nơi cư trú."}, "seed", publish=True)
+                                    "answer": "Bạn đăng ký tại UBND cấp xã nơi cư trú."}, kb_store.SEED, publish=True)
     return faq_id
 
 
@@ -176,8 +176,12 @@ def test_edit_faq_save_draft_then_publish_reaches_the_public_api_and_search(clie
     wait_until(lambda: client.app.state.search.ready, 900)
     wait_until(found, 60)
     with session_scope() as db:
-        events = db.scalars(select(AuditEvent).where(AuditEvent.target == f"faq:{faq_id}")).all()
-        assert [e.action for e in events] == ["kb.publish"]
+        events = db.scalars(select(AuditEvent).where(AuditEvent.target == f"faq:{faq_id}")
+                            .order_by(AuditEvent.id)).all()
+        # every write is audited by the store itself: the seed's create, then the admin's draft and publish
+        assert (events[0].action, (events[0].detail or {}).get("by")) == ("kb.create", "seed")
+        assert [e.action for e in events[1:]] == ["kb.edit", "kb.publish"]
+        assert events[0].actor_id is None and events[1].actor_id == events[2].actor_id is not None
 
 
 def edit_version(client: TestClient, url: str, values: dict[str, str]) -> dict[str, str]:
@@ -194,7 +198,8 @@ def test_a_conflicting_save_keeps_the_admins_text_and_can_overwrite(client: Test
     with session_scope() as db:  # a colleague saves meanwhile
         row = kb_store.get_row(db, "faq", faq_id)
         theirs = {**row.published, "answer": "Câu trả lời của đồng nghiệp."}
-        kb_store.save_draft(db, "faq", faq_id, theirs, row.version, make_user(full_name="Lê Văn Bình"))
+        colleague = make_user(full_name="Lê Văn Bình")
+        kb_store.save_draft(db, "faq", faq_id, theirs, row.version, kb_store.Actor(colleague))
 
     refused = post(client, url, admin, **mine, action="publish")
     assert refused.status_code == 409
@@ -408,9 +413,7 @@ def test_role_changes_deactivation_and_password_reset_follow_the_rules(client: T
     assert self_demote.status_code == 409 and "không thể tự đổi vai trò" in self_demote.text
 
     assert post(client, f"/console/admin/users/{theirs}/role", csrf, role="admin").status_code == 303
-    from api.console import admin_users_pages
-
-    monkeypatch.setattr(admin_users_pages, "active_admins", lambda db: 1)  # as if they were the last admin
+    monkeypatch.setattr(staff, "active_admins", lambda db: 1)  # as if they were the last admin
     last = post(client, f"/console/admin/users/{theirs}/deactivate", csrf)
     assert last.status_code == 409 and "quản trị viên cuối cùng" in last.text
     monkeypatch.undo()

@@ -26,7 +26,8 @@ def save_at_once(factory: sessionmaker[Session], version: int, content: dict) ->
         with factory() as db:
             barrier.wait()
             try:
-                kb_store.save_draft(db, "procedure", PROCEDURE, {**content, "notes": [note]}, version, note)
+                kb_store.save_draft(db, "procedure", PROCEDURE, {**content, "notes": [note]}, version,
+                                    kb_store.Actor(note))
                 db.commit()
                 outcomes.append("saved")
             except AppError as error:
@@ -71,7 +72,7 @@ def test_concurrent_saves_on_postgres(postgres_url: str) -> None:
     engine = make_engine(postgres_url)
     factory = sessionmaker(bind=engine, expire_on_commit=False)
     with factory() as db:
-        kb_store.import_bundle(db, Bundle(procedures=[load_file(SEED_DIR / f"{PROCEDURE}.yml")]), actor="seed")
+        kb_store.import_bundle(db, Bundle(procedures=[load_file(SEED_DIR / f"{PROCEDURE}.yml")]), actor=kb_store.SEED)
         db.commit()
     race(factory)
     engine.dispose()
