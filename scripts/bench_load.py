@@ -31,8 +31,8 @@ import sys
 import time
 import uuid
 from collections import Counter
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -124,19 +124,19 @@ def plan_message(rng: random.Random, pool: Pool, state: ConversationState) -> Pl
         if rng.random() < 0.5:
             return Plan(payload=rng.choice(state.choice_payloads), kind="choice_button")
         return Plan(text=rng.choice(pool.choices), kind="choice_words")
-    r = rng.random()
+    r = rng.random()  # 1% officer, 34% follow-up, 5% aspect button, 7% vague, 8% small talk, else a question
     if r < 0.01:
         return Plan(payload=HANDOFF_PAYLOAD, kind="handoff") if rng.random() < 0.3 else \
             Plan(text=rng.choice(pool.handoff), kind="handoff")
-    if state.has_procedure and r < 0.35:
+    if r < 0.35 and state.has_procedure:
         return Plan(text=rng.choice(pool.follow_ups), kind="follow_up")
-    if state.aspect_payloads and r < 0.40:
+    if 0.35 <= r < 0.40 and state.aspect_payloads:
         return Plan(payload=rng.choice(state.aspect_payloads), kind="aspect_button")
-    if r < 0.47:
+    if 0.40 <= r < 0.47:
         return Plan(text=rng.choice(pool.vague), kind="vague")
-    if r < 0.55:
+    if 0.47 <= r < 0.55:
         return Plan(text=rng.choice(pool.small_talk), kind="small_talk")
-    return Plan(text=rng.choice(pool.questions), kind="question")
+    return Plan(text=rng.choice(pool.questions), kind="question")  # also when a follow-up has no context
 
 
 def observe(state: ConversationState, body: Any) -> None:
@@ -227,7 +227,7 @@ class Citizen:
                 reply = response.text[:300]
             kind = classify(response.status_code, response.headers, reply)
         except (asyncio.TimeoutError, httpx.HTTPError, OSError) as error:
-            kind = classify_exception(error)
+            kind, reply = classify_exception(error), f"{type(error).__name__}: {error}"
         turn = Turn(start, time.monotonic(), kind, self.sender, plan.text or plan.payload or "", plan.kind)
         if kind == BOT:
             observe(self.state, reply)
@@ -318,15 +318,29 @@ def cpu_delta(before: dict[int, tuple[str, float]], after: dict[int, tuple[str, 
     return {f"{name}[{pid}]": cpu - before.get(pid, (name, 0.0))[1] for pid, (name, cpu) in after.items()}
 
 
-def settle(roots: list[int], quiet_cores: float = 0.1, window_s: float = 2.0) -> float:
-    """Wait until the stack uses less than `quiet_cores` of CPU (the row's late requests are done); seconds."""
-    started = time.monotonic()
+def responsive(url: str, timeout: float) -> bool:
+    try:
+        return httpx.get(f"{url}/healthz", timeout=timeout).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+def settle(stack: Target, prefix: str, quiet_cores: float = 0.1, window_s: float = 2.0) -> tuple[float, bool]:
+    """Wait until the row's late requests are done: the stack's CPU quiet (below `quiet_cores`), /healthz
+    answered within the window, the row's stored messages unchanged. (Seconds waited, settled in time.)
+    A stack that waits on itself uses no CPU, hence the other two signs."""
+    started, last = time.monotonic(), -1
     while time.monotonic() - started < SETTLE_MAX_S:
-        before = sum(c for _, c in stack_cpu(roots).values())
-        time.sleep(window_s)
-        if sum(c for _, c in stack_cpu(roots).values()) - before < quiet_cores * window_s * 1000:
-            break
-    return time.monotonic() - started
+        t = time.monotonic()
+        cpu = sum(c for _, c in stack_cpu(stack.pids).values())
+        answered = responsive(stack.url, window_s)
+        time.sleep(max(0.0, window_s - (time.monotonic() - t)))
+        busy_ms = sum(c for _, c in stack_cpu(stack.pids).values()) - cpu
+        stored = stored_messages(stack.database_url, prefix)
+        if answered and busy_ms < quiet_cores * (time.monotonic() - t) * 1000 and stored == last:
+            return time.monotonic() - started, True
+        last = stored if stored is not None else -2
+    return time.monotonic() - started, False
 
 
 # ---- what the database stored
@@ -419,15 +433,12 @@ def latency_summary(ms: list[float]) -> dict[str, float]:
 
 @dataclass
 class Context:
-    url: str
+    stack: Target
     pool: Pool
     run_id: str
     use_ids: bool
-    database_url: str | None
-    cpu_roots: list[int]
     bind_loopback: bool
     turns: int
-    logs_dir: Path | None = None
     ssl_context: ssl.SSLContext = field(default_factory=ssl.create_default_context)
 
 
@@ -439,18 +450,19 @@ def local_address(index: int, bind: bool) -> str | None:
 async def run_row(ctx: Context, row: RowSpec, number: int) -> dict[str, Any]:
     prefix = f"load-{ctx.run_id}-r{number}"
     seed = f"{ctx.run_id}-{row.name}"
-    citizens = [Citizen(i, prefix, ctx.url, ctx.pool, seed, ctx.use_ids, local_address(i, ctx.bind_loopback),
+    stack = ctx.stack
+    citizens = [Citizen(i, prefix, stack.url, ctx.pool, seed, ctx.use_ids, local_address(i, ctx.bind_loopback),
                         ctx.ssl_context) for i in range(row.citizens)]
     turns: list[Turn] = []
     try:
         if row.seconds is None:  # one conversation: warm up on other senders first
-            warm = Citizen(0, f"{prefix}w", ctx.url, ctx.pool, seed + "w", ctx.use_ids,
+            warm = Citizen(0, f"{prefix}w", stack.url, ctx.pool, seed + "w", ctx.use_ids,
                            local_address(0, ctx.bind_loopback), ctx.ssl_context)
             await warm.run(time.monotonic() + 300, WARMUP_TURNS, [])
             await warm.close()
         load = os.getloadavg()
-        logs_before = log_sizes(ctx.logs_dir)
-        cpu_before = stack_cpu(ctx.cpu_roots)
+        logs_before = log_sizes(stack.logs_dir)
+        cpu_before = stack_cpu(stack.pids)
         usage_before = resource.getrusage(resource.RUSAGE_SELF)
         t0 = time.monotonic()
         send_until = t0 + (row.seconds if row.seconds is not None else 300)
@@ -464,13 +476,14 @@ async def run_row(ctx: Context, row: RowSpec, number: int) -> dict[str, Any]:
         usage_after = resource.getrusage(resource.RUSAGE_SELF)
     finally:
         await asyncio.gather(*(c.close() for c in citizens), return_exceptions=True)
-    settled_s = await asyncio.to_thread(settle, ctx.cpu_roots) if ctx.cpu_roots else 0.0
-    cpu = cpu_delta(cpu_before, stack_cpu(ctx.cpu_roots)) if ctx.cpu_roots else {}
-    stored = await asyncio.to_thread(stored_messages, ctx.database_url, prefix)
+    settled_s, settled = await asyncio.to_thread(settle, stack, prefix)
+    cpu = cpu_delta(cpu_before, stack_cpu(stack.pids)) if stack.pids else {}
+    stored = await asyncio.to_thread(stored_messages, stack.database_url, prefix)
     result = summarize(row, turns, t0, t_end, len(pending), cpu, stored, load, settled_s,
                        client_cpu_ms=(usage_after.ru_utime + usage_after.ru_stime - usage_before.ru_utime
                                       - usage_before.ru_stime) * 1000)
-    return result | {"sender_prefix": prefix, "log_problems": log_problems(ctx.logs_dir, logs_before)}
+    return result | {"settled": settled, "sender_prefix": prefix,
+                     "log_problems": log_problems(stack.logs_dir, logs_before)}
 
 
 def summarize(row: RowSpec, turns: list[Turn], t0: float, t_end: float, unfinished: int, cpu: dict[str, float],
@@ -494,6 +507,8 @@ def summarize(row: RowSpec, turns: list[Turn], t0: float, t_end: float, unfinish
     for t in turns:
         if is_error(t.kind) and t.kind not in samples:
             samples[t.kind] = f"{t.sent} → {t.reply}"
+    failed = [{"at_s": round(t.start - t0, 2), "ms": round(t.ms), "kind": t.kind, "sender": t.sender,
+               "sent": t.sent, "reply": t.reply} for t in sorted(turns, key=lambda t: t.start) if is_error(t.kind)]
     return {
         "row": row.name, "conversations_at_once": row.citizens, "seconds": row.seconds,
         "loadavg_before": list(load), "elapsed_s": t_end - t0, "settle_s": settled_s,
@@ -501,6 +516,7 @@ def summarize(row: RowSpec, turns: list[Turn], t0: float, t_end: float, unfinish
         "bot_answers": kinds[BOT], "bot_answers_in_window": answered, "bot_turns_per_s": answered / window,
         "handoff_replies": kinds[HANDOFF_REPLY], "busy": kinds[BUSY],
         "errors": sum(errors.values()), "errors_by_kind": errors, "error_samples": samples,
+        "first_errors": failed[:100],
         "latency_ms": latency_summary([t.ms for t in turns]),
         "bot_latency_ms": latency_summary([t.ms for t in turns if t.kind == BOT]),
         "clarifications_offered": sum(t.clarified for t in turns),
@@ -527,6 +543,7 @@ HEADER = ("| row | at once | load 1m | sent | stored | bot answers | bot turns/s
 
 def table_row(r: dict[str, Any]) -> str:
     label = "1 conversation" if r["seconds"] is None else f"{r['conversations_at_once']} × {r['seconds']:.0f} s"
+    label += " †" * bool(r.get("fresh_stack")) + " ‡" * (not r.get("settled", True))
     errors = str(r["errors"]) + (": " + ", ".join(f"{n} × {k}" for k, n in r["errors_by_kind"].items())
                                  if r["errors"] else "")
     if r["cpu_ms_per_turn"] is None:
@@ -562,21 +579,41 @@ class Target:
     logs_dir: Path | None
 
 
-@contextmanager
-def target(args: argparse.Namespace) -> Iterator[Target]:
-    if args.url:
-        var_dir = Path(args.var_dir).resolve() if args.var_dir else None
-        database = args.database_url or (f"sqlite:///{var_dir / 'app.db'}" if var_dir else None)
-        pids = [int(p) for p in args.pids.split(",") if p.strip()] if args.pids else []
-        yield Target(args.url.rstrip("/"), database, pids, f"external stack at {args.url}",
-                     var_dir / "logs" if var_dir else None)
-        return
-    with running_stack() as stack:
+class Stacks:
+    """The stack under load: one this script starts (and may start afresh) or an external one (--url)."""
+
+    def __init__(self, args: argparse.Namespace) -> None:
+        self.args = args
+        self._running: ExitStack | None = None
+
+    @property
+    def own(self) -> bool:
+        return not self.args.url
+
+    def start(self) -> Target:
+        args = self.args
+        if args.url:
+            var_dir = Path(args.var_dir).resolve() if args.var_dir else None
+            database = args.database_url or (f"sqlite:///{var_dir / 'app.db'}" if var_dir else None)
+            pids = [int(p) for p in args.pids.split(",") if p.strip()] if args.pids else []
+            return Target(args.url.rstrip("/"), database, pids, f"external stack at {args.url}",
+                          var_dir / "logs" if var_dir else None)
+        self._running = ExitStack()
+        stack = self._running.enter_context(running_stack())
         database = os.environ.get("DATABASE_URL") or f"sqlite:///{stack.var_dir / 'app.db'}"
         kind = "PostgreSQL" if database.startswith("postgresql") else "SQLite"
         print(f"stack ready: {stack.app_url}, VAR_DIR {stack.var_dir}", flush=True)
-        yield Target(stack.app_url, database, [stack.launcher_pid],
-                     f"stack started by the script (embedded, {kind})", stack.var_dir / "logs")
+        return Target(stack.app_url, database, [stack.launcher_pid],
+                      f"stack started by the script (embedded, {kind})", stack.var_dir / "logs")
+
+    def restart(self) -> Target:
+        self.close()
+        return self.start()
+
+    def close(self) -> None:
+        if self._running is not None:
+            self._running.close()
+            self._running = None
 
 
 def is_loopback(url: str) -> bool:
@@ -608,31 +645,43 @@ def main() -> None:
     out_file.parent.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
     results: list[dict[str, Any]] = []
-    with target(args) as stack:
+    databases: list[str | None] = []  # per row (a fresh stack has its own)
+    stacks = Stacks(args)
+    try:
+        stack = stacks.start()
         use_ids = probe_ids(stack.url)
         bind = is_loopback(stack.url)
         print(f"client_msg_id: {'sent with every message' if use_ids else 'not supported (422), not sent'}; "
               f"source addresses: {'127.0.0.2 and up' if bind else 'default (not a loopback URL)'}", flush=True)
-        ctx = Context(url=stack.url, pool=pool, run_id=uuid.uuid4().hex[:6], use_ids=use_ids,
-                      database_url=stack.database_url, cpu_roots=stack.pids, bind_loopback=bind, turns=args.turns,
-                      logs_dir=stack.logs_dir)
+        ctx = Context(stack=stack, pool=pool, run_id=uuid.uuid4().hex[:6], use_ids=use_ids, bind_loopback=bind,
+                      turns=args.turns)
         meta = {"label": args.label, "command": command, "target": stack.description, "client_msg_id": use_ids,
                 "pool_distinct_texts": len(pool.texts()), "machine": os.uname().nodename,
                 "started": dt.datetime.now().isoformat(timespec="seconds"), "rows": results}
         print(HEADER, flush=True)
         for number, row in enumerate(rows):
-            results.append(asyncio.run(run_row(ctx, row, number)))
+            fresh = bool(results) and not results[-1]["settled"] and stacks.own
+            if fresh:  # the previous row left requests behind: do not measure its backlog
+                print(f"the stack did not settle within {SETTLE_MAX_S:.0f} s: starting a fresh one", flush=True)
+                ctx.stack = stacks.restart()
+                settle(ctx.stack, "-")
+            results.append(asyncio.run(run_row(ctx, row, number)) | {"fresh_stack": fresh})
+            databases.append(ctx.stack.database_url)
             print(table_row(results[-1]), flush=True)
             meta["total_s"] = time.monotonic() - started
             out_file.write_text(json.dumps(meta, ensure_ascii=False, indent=1), encoding="utf-8")
-        for result in results:  # a message stored late (after its row) is stored, not lost
-            result["stored_at_end"] = stored_messages(ctx.database_url, result["sender_prefix"])
+        for result, database in zip(results, databases, strict=True):  # stored late (after its row) is not lost
+            result["stored_at_end"] = stored_messages(database, result["sender_prefix"])
         out_file.write_text(json.dumps(meta, ensure_ascii=False, indent=1), encoding="utf-8")
+    finally:
+        stacks.close()
+    marks = (f" † = on a freshly started stack (the previous row's requests were still pending {SETTLE_MAX_S:.0f} s "
+             "after it); ‡ = still pending after that wait." if any(not r["settled"] for r in results) else "")
     intro = (f"{stack.description}; {len(pool.texts())} distinct texts; client_msg_id "
              f"{'sent' if use_ids else 'not supported, not sent'}; whole run {meta['total_s'] / 60:.0f} min. "
              "Latency over every turn (errors and busy notices included); bot turns/s = bot answers completed "
              "inside the row's window; CPU-ms per turn sent, from /proc, load client excluded "
-             f"(client: {statistics_client(results)} CPU-ms/turn). Raw: `var/bench/load-{args.label}.json`.")
+             f"(client: {statistics_client(results)} CPU-ms/turn). Raw: `var/bench/load-{args.label}.json`.{marks}")
     write_section(f"load-{args.label}", command, intro + "\n\n" + HEADER + "\n" + "\n".join(map(table_row, results)))
     print(f"written: docs/benchmarks.md (load-{args.label}), {out_file.relative_to(ROOT)}")
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import random
 import sys
+from collections import Counter
 
 import httpx
 import pytest
@@ -59,6 +60,13 @@ def test_a_clarification_is_answered_by_a_button_or_by_words() -> None:
     plans = [bl.plan_message(random.Random(seed), pool, state) for seed in range(40)]
     assert {p.kind for p in plans} == {"choice_button", "choice_words"}
     assert all(p.payload.startswith("/choose_option") for p in plans if p.kind == "choice_button")
+
+
+def test_the_mix_without_context_is_mostly_questions() -> None:
+    pool, rng = bl.build_pool(), random.Random(1)
+    kinds = Counter(bl.plan_message(rng, pool, bl.ConversationState()).kind for _ in range(4000))
+    assert kinds["question"] > 0.8 * 4000 and kinds["vague"] < 0.1 * 4000 and 0 < kinds["handoff"] < 0.02 * 4000
+    assert "follow_up" not in kinds and "aspect_button" not in kinds
 
 
 def test_rows_and_proc_stat() -> None:
