@@ -596,7 +596,7 @@ class Stacks:
             var_dir = Path(args.var_dir).resolve() if args.var_dir else None
             database = args.database_url or (f"sqlite:///{var_dir / 'app.db'}" if var_dir else None)
             pids = [int(p) for p in args.pids.split(",") if p.strip()] if args.pids else []
-            return Target(args.url.rstrip("/"), database, pids, f"external stack at {args.url}",
+            return Target(args.url.rstrip("/"), database, pids, f"External stack at {args.url}",
                           var_dir / "logs" if var_dir else None)
         self._running = ExitStack()
         stack = self._running.enter_context(running_stack())
@@ -604,7 +604,7 @@ class Stacks:
         kind = "PostgreSQL" if database.startswith("postgresql") else "SQLite"
         print(f"stack ready: {stack.app_url}, VAR_DIR {stack.var_dir}", flush=True)
         return Target(stack.app_url, database, [stack.launcher_pid],
-                      f"stack started by the script (embedded, {kind})", stack.var_dir / "logs")
+                      f"Stack started by the script (embedded, {kind})", stack.var_dir / "logs")
 
     def restart(self) -> Target:
         self.close()
