@@ -163,6 +163,13 @@ def classify(status: int, headers: Mapping[str, str], body: Any) -> str:
     return BOT if body.get("mode", "bot") == "bot" else HANDOFF_REPLY
 
 
+def retry_after_seconds(headers: Mapping[str, str], cap: float = 30.0) -> float:
+    try:
+        return min(max(float(headers.get("retry-after", "1")), 0.0), cap)
+    except ValueError:
+        return 1.0
+
+
 def classify_exception(error: BaseException) -> str:
     if isinstance(error, (asyncio.TimeoutError, httpx.TimeoutException)):
         return "timeout"
@@ -239,6 +246,8 @@ class Citizen:
         self.state.turns += 1
         if self.state.turns >= TURNS_PER_CONVERSATION or kind == HANDOFF_REPLY:
             self.new_conversation()
+        if kind == BUSY:  # told many people are asking: the citizen waits as asked before writing again
+            await asyncio.sleep(retry_after_seconds(response.headers))
         return turn
 
     async def run(self, until: float, max_turns: int | None, out: list[Turn]) -> None:
