@@ -15,12 +15,12 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.app_client import AppClient, AppUnavailable
+from knowledge_base.vocabulary import HANDOFF_BUTTON
 
 log = logging.getLogger(__name__)
 
 APP_DOWN = ("Xin lỗi, hệ thống tra cứu đang tạm gián đoạn. Bạn vui lòng thử lại sau ít phút, "
             "hoặc bấm \"Gặp cán bộ\" để được hỗ trợ.")
-HANDOFF_BUTTON = {"title": "Gặp cán bộ", "payload": "/request_human"}
 SLOTS = ("procedure_id", "aspect", "pending_choices")
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
-from concurrent.futures import Future
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request, Response
@@ -35,24 +34,11 @@ from api.routes import (
     staff_users,
 )
 from api.runtime.rasa_client import RasaClient
-from api.services import events, kb_store
+from api.services import events, kb_store, search_index
 from api.services.backlog import Backlog
 from api.services.gateway import Gateway
-from knowledge_base.service import SearchService
 
 log = logging.getLogger("api")
-
-
-def make_search_service(settings: Settings) -> SearchService:
-    return SearchService.from_spec(settings.embedder, index_root=settings.var_dir / "index",
-                                   cache_path=settings.cache_dir / "embeddings.sqlite")
-
-
-def reload_search_index(app: FastAPI) -> Future:
-    """Rebuild the index from what is published, in the background; searches keep the old one meanwhile."""
-    with session_scope() as db:
-        procedures = kb_store.published_procedures(db)
-    return app.state.search.rebuild_in_background(procedures)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -74,9 +60,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         with session_scope() as db:
             if report := kb_store.seed_if_empty(db):
                 log.info("knowledge base seeded", extra={"records": len(report.created)})
-        app.state.search = make_search_service(settings)
-        app.state.on_kb_published = lambda: reload_search_index(app)
-        reload_search_index(app)
+        app.state.search = search_index.make_search_service(settings)
+        app.state.on_kb_published = lambda: search_index.rebuild_in_background(app.state.search)
+        search_index.rebuild_in_background(app.state.search)
         app.state.backlog = Backlog(app.state.gateway, settings, workers=max(1, settings.max_turns_in_flight // 4))
         app.state.backlog.start()
         app.state.telegram = None

@@ -4,12 +4,14 @@ pure builders below) instead of importing each other."""
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import asdict
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.db.models import Message, Role
+from api.db.models import Role
 from api.domain.limits import MAX_DB_ID, REPLY_MAX_CHARS
+from api.domain.messages import MessageView
 
 Mode = Literal["bot", "waiting", "assigned"]
 Short = Annotated[str, Field(max_length=160)]
@@ -320,7 +322,5 @@ def staff_public(user: object) -> StaffPublic:
     return StaffPublic.model_validate(user, from_attributes=True)
 
 
-def message_out(message: Message, names: dict[int, str]) -> MessageOut:
-    return MessageOut(id=message.id, author=message.author.value, author_name=names.get(message.staff_id or 0),
-                      text=message.text, payload=message.payload, buttons=message.buttons or [],
-                      created_at=message.created_at)
+def message_out(message: MessageView) -> MessageOut:
+    return MessageOut.model_validate(asdict(message))

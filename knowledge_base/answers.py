@@ -6,29 +6,17 @@ Pure functions."""
 from __future__ import annotations
 
 import datetime as dt
-import json
 from dataclasses import dataclass, field
 
 from knowledge_base.records import FACT_GROUPS, Channel, Fee, OnlineLevel, Procedure, Provenance
 from knowledge_base.sources import deep_link, describe_source
 from knowledge_base.text import analyze
+from knowledge_base.vocabulary import ASPECT_LABELS, ASPECTS, HANDOFF_BUTTON, intent_payload
 
-ASPECTS = ("documents", "fee", "time", "agency", "online", "steps", "legal", "forms")
-ASPECT_LABELS = {
-    "documents": "Giấy tờ cần có",
-    "fee": "Lệ phí",
-    "time": "Thời gian giải quyết",
-    "agency": "Nơi nộp hồ sơ",
-    "online": "Nộp trực tuyến",
-    "steps": "Các bước thực hiện",
-    "legal": "Căn cứ pháp lý",
-    "forms": "Biểu mẫu",
-}
 MAX_ITEMS = 8
 MAX_SOURCES = 2  # source lines under an answer
 UNCONFIRMED = "chưa xác nhận được"  # + what exactly, from the record's `unconfirmed`
 UNCHECKED = "chưa đối chiếu với trang chính thức"  # a fact without provenance yet
-HANDOFF_BUTTON = {"title": "Gặp cán bộ", "payload": "/request_human"}
 
 NONE_TEXT = (
     "Xin lỗi, tôi chưa tìm thấy thông tin phù hợp với câu hỏi của bạn. Bạn có thể hỏi lại, nói rõ việc cần làm "
@@ -226,11 +214,6 @@ def _source_line(link: str, when: str) -> str:
 def says_unconfirmed(text: str) -> bool:
     """Does an answer say that something in it is not confirmed?"""
     return UNCONFIRMED in text or UNCHECKED in text
-
-
-def intent_payload(intent: str, procedure_id: str) -> str:
-    """A Rasa button payload: the intent with the procedure id as an entity."""
-    return f"/{intent}" + json.dumps({"procedure_id": procedure_id})
 
 
 def aspect_buttons(procedure: Procedure, current: str | None, limit: int = 4) -> list[dict[str, str]]:

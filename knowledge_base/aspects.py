@@ -10,9 +10,9 @@ from functools import lru_cache
 from pathlib import Path
 
 from knowledge_base.text import DATA_DIR, PhraseTable, expand, read_mapping
+from knowledge_base.vocabulary import ASPECTS
 
 ASPECTS_FILE = DATA_DIR / "aspects.yml"
-ASPECTS = ("fee", "time", "forms", "documents", "agency", "online", "legal", "steps")
 
 
 class AspectDetector:

@@ -10,8 +10,9 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from knowledge_base.answers import ASPECTS, answer, money, says_unconfirmed
+from knowledge_base.answers import answer, money, says_unconfirmed
 from knowledge_base.records import Procedure
+from knowledge_base.vocabulary import ASPECTS
 
 MAX_UNCONFIRMED_SHARE = 0.05
 CUTOFF = dt.date(2026, 12, 31)  # every temporary fee of Thông tư 64/2025/TT-BTC ends that day

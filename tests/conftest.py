@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -28,11 +29,47 @@ def var_dir() -> Path:
     return _VAR
 
 
-@pytest.fixture(scope="session")
-def migrated(var_dir: Path) -> None:
-    from api.db.migrate import upgrade
+def _reset_database_caches() -> None:
+    from api.core.config import get_settings
+    from api.db.base import get_engine, get_sessionmaker
 
+    if get_engine.cache_info().currsize:
+        get_engine().dispose()
+    for cached in (get_sessionmaker, get_engine, get_settings):
+        cached.cache_clear()
+
+
+@pytest.fixture(scope="session")
+def template_database(var_dir: Path) -> Path:
+    """A migrated database with the seed knowledge base, copied for each test module."""
+    from api.db.base import session_scope
+    from api.db.migrate import upgrade
+    from api.services import kb_store
+
+    path = var_dir / "template.db"
+    os.environ["DATABASE_URL"] = f"sqlite:///{path}"
+    _reset_database_caches()
     upgrade()
+    with session_scope() as db:
+        kb_store.seed_if_empty(db)
+    _reset_database_caches()
+    return path
+
+
+@pytest.fixture(scope="module", autouse=True)
+def module_database(request: pytest.FixtureRequest, template_database: Path, var_dir: Path) -> Iterator[Path]:
+    """Each test module has a database of its own: what one module stores never reaches another."""
+    path = var_dir / f"{request.module.__name__.replace('.', '_')}.db"
+    shutil.copyfile(template_database, path)
+    os.environ["DATABASE_URL"] = f"sqlite:///{path}"
+    _reset_database_caches()
+    yield path
+    _reset_database_caches()
+
+
+@pytest.fixture(scope="module")
+def migrated(module_database: Path) -> None:
+    """The module's database is migrated (kept for the tests that ask for it by name)."""
 
 
 @pytest.fixture()

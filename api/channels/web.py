@@ -51,15 +51,15 @@ from typing import Any
 
 from fastapi import APIRouter, Request, Response, WebSocket
 from fastapi.responses import HTMLResponse
-from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 from starlette.websockets import WebSocketDisconnect, WebSocketState
 
 from api.core.rate_limits import RateLimits
 from api.core.security import as_utc
 from api.db.base import session_scope
-from api.db.models import Conversation, ConversationMode, Message, MessageAuthor, StaffUser
-from api.services import events
+from api.db.models import Conversation, MessageAuthor
+from api.domain.messages import MessageView
+from api.services import conversations, events
 from api.services.gateway import CitizenMessage, Gateway, MessageRefused
 
 log = logging.getLogger(__name__)
@@ -123,10 +123,6 @@ class Batch:
     conversation_id: int | None = None
 
 
-def mode_name(mode: ConversationMode) -> str:
-    return "bot" if mode == ConversationMode.closed else mode.value
-
-
 def parse_frame(raw: str) -> Outgoing | None:
     """A client frame → a citizen message to send (its content is checked by the gateway), or None for a ping.
     Raises Refused."""
@@ -157,14 +153,12 @@ def parse_frame(raw: str) -> Outgoing | None:
     return Outgoing(client_id, text or None, None)
 
 
-def message_frame(message: Message, officer_name: str | None) -> dict[str, Any]:
+def message_frame(message: MessageView) -> dict[str, Any]:
     body: dict[str, Any] = {
-        "id": message.id, "author": message.author.value,
-        "author_name": officer_name if message.author == MessageAuthor.officer else None,
-        "text": message.text or "", "buttons": message.buttons or [],
-        "created_at": as_utc(message.created_at).isoformat(),
+        "id": message.id, "author": message.author, "author_name": message.author_name, "text": message.text,
+        "buttons": message.buttons, "created_at": as_utc(message.created_at).isoformat(),
     }
-    if message.author == MessageAuthor.citizen:
+    if message.author == MessageAuthor.citizen.value:
         body["client_id"] = message.client_msg_id
     return {"type": "message", "message": body}
 
@@ -173,17 +167,13 @@ def read_after(key: str, after: int, conversation_id: int | None) -> Batch:
     """Up to PAGE stored messages of the conversation after the cursor, and its mode (blocking: run in a thread)."""
     with session_scope() as db:
         if conversation_id is None:
-            conversation = db.scalar(select(Conversation).where(Conversation.channel == CHANNEL,
-                                                                Conversation.user_id == key))
+            conversation = conversations.find(db, CHANNEL, key)
         else:
             conversation = db.get(Conversation, conversation_id)
         if conversation is None:
             return Batch()
-        rows = db.execute(
-            select(Message, StaffUser.full_name).outerjoin(StaffUser, StaffUser.id == Message.staff_id)
-            .where(Message.conversation_id == conversation.id, Message.id > after).order_by(Message.id).limit(PAGE)
-        ).all()
-        return Batch([message_frame(m, name) for m, name in rows], mode_name(conversation.mode), conversation.id)
+        written = conversations.read_messages(db, conversation.id, after=after, limit=PAGE)
+        return Batch([message_frame(m) for m in written], conversation.mode.value, conversation.id)
 
 
 class WidgetSession:

@@ -63,8 +63,8 @@ def build_index() -> None:
 
     from api.core.config import get_settings
     from api.db.base import session_scope
-    from api.main import make_search_service
     from api.services import kb_store
+    from api.services.search_index import make_search_service
 
     os.environ.setdefault("KB_EMBED_THREADS", "2")  # nothing else runs during setup: use both cores
     started = time.perf_counter()

@@ -25,7 +25,7 @@ from api.core.errors import AppError
 from api.db.models import UnansweredQuestion
 from api.deps import SessionDep, notify_kb_published
 from api.services import kb_store, unanswered
-from knowledge_base import answers
+from knowledge_base import answers, vocabulary
 from knowledge_base.records import Procedure
 
 router = APIRouter(prefix="/admin", dependencies=ADMIN_ONLY)
@@ -264,7 +264,7 @@ def preview(request: Request, db: SessionDep, _: ConsoleAdmin, form: FormData) -
     context: dict[str, Any] = {"errors": result.errors, "labels": forms.LABELS, "on": on}
     if result.ok and result.content is not None:
         procedure = Procedure.model_validate(result.content)
-        context["message"] = answers.answer(procedure, aspect if aspect in answers.ASPECTS else None, on)
+        context["message"] = answers.answer(procedure, aspect if aspect in vocabulary.ASPECTS else None, on)
     return render(request, "admin/_preview.html", context)
 
 

@@ -20,12 +20,12 @@ from api.core.errors import AppError
 from api.deps import SessionDep
 from api.services import kb_store
 from api.services.answering import Answerer, Question
-from knowledge_base import answers
+from knowledge_base import answers, vocabulary
 from knowledge_base.records import Procedure
 from knowledge_base.service import IndexNotReadyError
 
 router = APIRouter(prefix="/kb")
-ASPECT_CHOICES = [("", "Tổng quan"), *answers.ASPECT_LABELS.items()]
+ASPECT_CHOICES = [("", "Tổng quan"), *vocabulary.ASPECT_LABELS.items()]
 DECISIONS = {
     "answer": "Trợ lý ảo trả lời ngay bằng thủ tục đứng đầu.",
     "clarify": "Trợ lý ảo hỏi lại người dân muốn hỏi thủ tục nào (các nút bấm bên dưới).",
@@ -40,7 +40,7 @@ FACT_LABELS = {
 
 
 def clean_aspect(aspect: str | None) -> str | None:
-    return aspect if aspect in answers.ASPECTS else None
+    return aspect if aspect in vocabulary.ASPECTS else None
 
 
 def _search(request: Request, db: Session, q: str) -> dict[str, Any]:
@@ -99,5 +99,5 @@ def pick_answer(request: Request, db: SessionDep, me: ConsoleUser, procedure_id:
         return render(request, "kb/_pick_answer.html", {"error": error.message}, status_code=200)
     aspect = clean_aspect(aspect)
     return render(request, "kb/_pick_answer.html", {
-        "p": procedure, "aspect": aspect, "label": answers.ASPECT_LABELS.get(aspect or "", "Tổng quan"),
+        "p": procedure, "aspect": aspect, "label": vocabulary.ASPECT_LABELS.get(aspect or "", "Tổng quan"),
         "message": answers.answer(procedure, aspect, get_settings().today())})

@@ -12,16 +12,16 @@ from sqlalchemy.orm import Session
 from api.console.web import templates
 from api.db.models import Message, MessageAuthor
 from api.schemas import MessageOut, message_out
-from api.services import handoffs
-from knowledge_base import answers
+from api.services import conversations, handoffs
+from knowledge_base import vocabulary
 
 CHANNELS = {"api": "API", "web": "Web", "telegram": "Telegram"}
 REASONS = {"citizen_request": "Người dân muốn gặp cán bộ", "no_answer": "Trợ lý ảo chưa trả lời được",
            "complaint": "Phản ánh, kiến nghị"}
 STATUSES = {"waiting": "Đang chờ", "ticket": "Ngoài giờ (phiếu hẹn)", "assigned": "Đang xử lý",
             "resolved": "Đã xong"}
-MODES = {"bot": "Trợ lý ảo", "waiting": "Chờ cán bộ", "assigned": "Cán bộ đang xử lý", "closed": "Đã đóng"}
-ASPECTS = {"overview": "Tổng quan", **answers.ASPECT_LABELS}
+MODES = {"bot": "Trợ lý ảo", "waiting": "Chờ cán bộ", "assigned": "Cán bộ đang xử lý"}
+ASPECTS = {"overview": "Tổng quan", **vocabulary.ASPECT_LABELS}
 SOURCES = {"title": "tên thủ tục", "alias": "tên gọi khác", "section": "nội dung thủ tục", "note": "lưu ý"}
 DECISIONS = {"answer": "Trả lời ngay", "clarify": "Hỏi lại để chọn", "none": "Chưa tìm thấy"}
 AUTHORS = {"citizen": "Người dân", "bot": "Trợ lý ảo", "officer": "Cán bộ", "system": "Hệ thống"}
@@ -62,13 +62,10 @@ def transcript_out(db: Session, conversation_id: int, after: int | None = None,
     """The conversation's messages after the id `after` (the most recent `limit` when None), oldest first, with
     officer names; and whether older messages were left out."""
     if after is not None:
-        rows = list(db.scalars(select(Message).where(Message.conversation_id == conversation_id, Message.id > after)
-                               .order_by(Message.id).limit(limit)))
-        has_older = False
-    else:
-        rows, has_older = handoffs.transcript(db, conversation_id, limit)
-    names = handoffs.staff_names(db, {m.staff_id for m in rows})
-    return [message_out(m, names) for m in rows], has_older
+        return [message_out(m) for m in conversations.read_messages(db, conversation_id, after=after,
+                                                                     limit=limit)], False
+    rows, has_older = handoffs.transcript(db, conversation_id, limit)
+    return [message_out(m) for m in conversations.views(db, rows)], has_older
 
 
 def pressed_titles(db: Session, conversation_id: int, messages: list[MessageOut]) -> dict[str, str]:

@@ -53,7 +53,6 @@ class ConversationMode(str, enum.Enum):
     bot = "bot"
     waiting = "waiting"
     assigned = "assigned"
-    closed = "closed"
 
 
 class Conversation(Base):

@@ -4,25 +4,18 @@ the citizen since (officer replies, system notices, bot messages)."""
 
 from __future__ import annotations
 
-from typing import Literal
+from dataclasses import asdict
 
 from fastapi import APIRouter, Query, Request
-from sqlalchemy import select
 
 from api.core.errors import AppError
-from api.db.models import Conversation, ConversationMode, Message, MessageAuthor, StaffUser
+from api.db.models import MessageAuthor
 from api.deps import SessionDep
-from api.schemas import Button, ChatMessage, ChatMessages, ChatReply, ChatRequest, ChatResponse
+from api.schemas import ChatMessage, ChatMessages, ChatReply, ChatRequest, ChatResponse
+from api.services import conversations
 from api.services.gateway import RETRY_AFTER_SECONDS, CitizenMessage, Gateway, MessageRefused
 
 router = APIRouter(prefix="/api/v1", tags=["chat"])
-
-
-Mode = Literal["bot", "waiting", "assigned"]
-
-
-def _mode(mode: ConversationMode) -> Mode:
-    return "bot" if mode == ConversationMode.closed else mode.value  # type: ignore[return-value]
 
 
 def clean_sender(raw: str) -> str:
@@ -55,7 +48,7 @@ async def chat(body: ChatRequest, request: Request) -> ChatResponse:
     if result.busy:
         raise AppError(503, "busy", result.replies[0].text, headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
                        extra={"last_message_id": result.last_message_id})
-    return ChatResponse(replies=[ChatReply(**r.as_dict()) for r in result.replies], mode=_mode(result.mode),
+    return ChatResponse(replies=[ChatReply(**r.as_dict()) for r in result.replies], mode=result.mode.value,
                         last_message_id=result.last_message_id)
 
 
@@ -64,17 +57,11 @@ async def chat(body: ChatRequest, request: Request) -> ChatResponse:
 def chat_messages(sender: str, db: SessionDep, after: int = Query(0, ge=0, le=2**63 - 1),
                   limit: int = Query(100, ge=1, le=500)) -> ChatMessages:
     sender = clean_sender(sender)
-    conversation = db.scalar(select(Conversation).where(Conversation.channel == "api", Conversation.user_id == sender))
+    conversation = conversations.find(db, "api", sender)
     if conversation is None:  # nothing written yet: same answer as an empty conversation
         return ChatMessages(messages=[], mode="bot", last_message_id=after)
-    rows = db.execute(
-        select(Message, StaffUser.full_name).outerjoin(StaffUser, StaffUser.id == Message.staff_id)
-        .where(Message.conversation_id == conversation.id, Message.id > after,
-               Message.author.in_((MessageAuthor.bot, MessageAuthor.officer, MessageAuthor.system)))
-        .order_by(Message.id).limit(limit)
-    ).all()
-    messages = [ChatMessage(id=m.id, author=m.author.value, author_name=name if m.staff_id else None, text=m.text,
-                            buttons=[Button(**b) for b in m.buttons or []], created_at=m.created_at)
-                for m, name in rows]
-    return ChatMessages(messages=messages, mode=_mode(conversation.mode),
+    written = conversations.read_messages(db, conversation.id, after=after, limit=limit,
+                                          authors=(MessageAuthor.bot, MessageAuthor.officer, MessageAuthor.system))
+    messages = [ChatMessage.model_validate(asdict(m)) for m in written]
+    return ChatMessages(messages=messages, mode=conversation.mode.value,
                         last_message_id=messages[-1].id if messages else after)

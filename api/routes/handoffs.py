@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query
 
 from api.deps import CurrentStaff, SessionDep, handoff_id_of
 from api.schemas import HandoffDetail, HandoffItem, MessageOut, ReplyIn, TransferIn, message_out
-from api.services import handoffs, staff
+from api.services import conversations, handoffs, staff
 
 router = APIRouter(prefix="/api/v1/handoffs", tags=["handoffs (officers)"])
 
@@ -31,11 +31,11 @@ def detail(handoff_id: str, db: SessionDep, me: CurrentStaff,
     handoff = handoffs.get_handoff(db, handoff_id_of(handoff_id))
     [item] = handoffs.queue_items(db, [handoff])
     messages, has_older = handoffs.transcript(db, handoff.conversation_id, limit)
-    names = handoffs.staff_names(db, {m.staff_id for m in messages})
     conversation = handoffs.summaries(db, [handoff.conversation_id])[handoff.conversation_id].conversation
     staff.record(db, me.id, "handoff.view", f"handoff:{handoff.id}")  # who read a citizen's conversation
     return HandoffDetail(**item.model_dump(), conversation_mode=conversation.mode.value, rating=handoff.rating,
-                         messages=[message_out(m, names) for m in messages], has_older=has_older)
+                         messages=[message_out(m) for m in conversations.views(db, messages)],
+                         has_older=has_older)
 
 
 @router.post("/{handoff_id}/claim", response_model=HandoffItem,
@@ -49,7 +49,7 @@ def claim(handoff_id: str, db: SessionDep, me: CurrentStaff) -> HandoffItem:
              summary="Answer the citizen (only the officer handling it); stored before the response")
 def reply(handoff_id: str, body: ReplyIn, db: SessionDep, me: CurrentStaff) -> MessageOut:
     message = handoffs.reply(db, handoff_id_of(handoff_id), me, body.text)
-    return message_out(message, {me.id: me.full_name})
+    return message_out(conversations.view(message, me.full_name))
 
 
 @router.post("/{handoff_id}/transfer", response_model=HandoffItem, summary="Give the conversation to another officer")

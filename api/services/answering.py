@@ -23,12 +23,11 @@ from sqlalchemy.orm import Session
 from api.core.privacy import mask_pii
 from api.db.models import UnansweredQuestion
 from api.services import kb_store
-from knowledge_base import answers
+from knowledge_base import answers, vocabulary
 from knowledge_base.search import SearchResponse, SearchResult
 from knowledge_base.service import SearchService
 from knowledge_base.text import fold, normalize
 
-ASPECT_INTENTS = {f"ask_{a}": a for a in answers.ASPECTS}
 CHOICE_SEARCH_K = 10
 _ORDINALS = [
     (re.compile(r"\b(cuoi|sau cung)\b"), -1),
@@ -98,7 +97,7 @@ class Answerer:
         self.record_unanswered, self.channel = record_unanswered, channel
 
     def decide(self, question: Question, found: SearchResponse | None = None) -> Decision:
-        aspect = ASPECT_INTENTS.get(question.intent)
+        aspect = vocabulary.ASPECT_INTENTS.get(question.intent)
         button_choice = question.entities.get("procedure_id")
         mentioned = question.entities.get("procedure")
         if button_choice:
@@ -129,7 +128,7 @@ class Answerer:
         procedure = kb_store.published_procedure(self.db, procedure_id)
         if procedure is None:  # a stale or forged button: nothing to answer with
             return self.nothing(question, found)
-        if aspect not in answers.ASPECTS:
+        if aspect not in vocabulary.ASPECTS:
             aspect = None
         message = (faq and answers.faq_answer(procedure, faq, question, aspect, self.today)) or answers.answer(
             procedure, aspect, self.today)

@@ -133,7 +133,7 @@ class Backlog:
 
     async def answer(self, claimed: Claimed) -> None:
         stored = claimed.stored
-        if stored.mode not in (ConversationMode.bot, ConversationMode.closed):
+        if stored.mode != ConversationMode.bot:
             await run_in_threadpool(close_without_bot, stored)
         elif is_handoff_payload(claimed.payload):
             await run_in_threadpool(hand_over, stored, self.settings, False)

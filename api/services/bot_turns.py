@@ -22,9 +22,9 @@ from api.services.answering import Answerer, Question, fold_text
 from api.services.conversations import split_sender
 from knowledge_base import answers
 from knowledge_base.service import SearchService
+from knowledge_base.vocabulary import RATING_BUTTONS
 
 ACTIONS = ("action_answer", "action_handoff", "action_complaint", "action_rate", "action_greet")
-RATING_BUTTONS = handoffs.RATING_BUTTONS
 _RATING_WORDS = [  # negative phrases first: "không hài lòng" contains "hài lòng"
     (re.compile(r"\b(rat te|qua te|rat khong hai long|kem qua)\b"), 1),
     (re.compile(r"\b(khong hai long|khong tot|chua tot|te|kem)\b"), 2),

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from api.db.models import Conversation, ConversationMode
+from api.db.models import Conversation, ConversationMode, Message, MessageAuthor, StaffUser
+from api.domain.messages import MessageView
 
 
 def split_sender(sender: str) -> tuple[str, str]:
@@ -31,3 +34,28 @@ def get_or_create(db: Session, channel: str, user_id: str) -> Conversation:
         conversation = find(db, channel, user_id)
         assert conversation is not None
     return conversation
+
+
+def view(message: Message, officer_name: str | None) -> MessageView:
+    return MessageView(id=message.id, author=message.author.value,
+                       author_name=officer_name if message.author == MessageAuthor.officer else None,
+                       text=message.text or "", payload=message.payload, buttons=list(message.buttons or []),
+                       created_at=message.created_at, client_msg_id=message.client_msg_id)
+
+
+def read_messages(db: Session, conversation_id: int, *, after: int = 0, limit: int = 200,
+                  authors: Iterable[MessageAuthor] | None = None) -> list[MessageView]:
+    """The conversation's messages after a cursor, oldest first, with the officers' names (one query)."""
+    query = (select(Message, StaffUser.full_name).outerjoin(StaffUser, StaffUser.id == Message.staff_id)
+             .where(Message.conversation_id == conversation_id, Message.id > after))
+    if authors is not None:
+        query = query.where(Message.author.in_(tuple(authors)))
+    return [view(message, name) for message, name in db.execute(query.order_by(Message.id).limit(limit))]
+
+
+def views(db: Session, messages: list[Message]) -> list[MessageView]:
+    """Messages already read, with the officers' names (one query)."""
+    wanted = {m.staff_id for m in messages if m.staff_id}
+    names = dict(db.execute(select(StaffUser.id, StaffUser.full_name).where(StaffUser.id.in_(wanted))).tuples()
+                 .all()) if wanted else {}
+    return [view(m, names.get(m.staff_id or 0)) for m in messages]

@@ -38,11 +38,10 @@ from api.runtime.rasa_client import RasaClient, RasaUnavailable
 from api.services import bot_turns, events, handoffs
 from api.services.answering import fold_text
 from api.services.conversations import get_or_create
+from knowledge_base.vocabulary import HANDOFF_BUTTON, REQUEST_HUMAN
 
 log = logging.getLogger(__name__)
 
-HANDOFF_BUTTON = {"title": "Gặp cán bộ", "payload": "/request_human"}
-REQUEST_HUMAN = "/request_human"
 BOT_UNAVAILABLE = (
     "Xin lỗi, trợ lý ảo đang tạm gián đoạn. Tin nhắn của bạn đã được lưu lại; "
     "bạn vui lòng thử lại sau ít phút hoặc bấm \"Gặp cán bộ\"."
@@ -178,8 +177,6 @@ def store_citizen_message(message: CitizenMessage, settings: Settings) -> Stored
                 return Stored(conversation.id, conversation.rasa_sender, conversation.mode, seen.id, True,
                               seen.turn_state)
         with_officer = conversation.mode in (ConversationMode.waiting, ConversationMode.assigned)
-        if conversation.mode == ConversationMode.closed:
-            conversation.mode = ConversationMode.bot
         behind = not with_officer and bool(db.scalar(select(exists().where(
             Message.conversation_id == conversation.id, Message.turn_state.in_(PENDING)))))
         state = None if with_officer else TurnState.deferred if behind else TurnState.queued

@@ -34,12 +34,12 @@ from api.domain.office_hours import OfficeHours, describe_opening
 from api.schemas import HandoffItem, LastMessage
 from api.services import events, staff
 from api.services.conversations import get_or_create, split_sender
+from knowledge_base.vocabulary import RATING_BUTTONS
 
 log = logging.getLogger(__name__)
 
 OPEN_STATUSES = (HandoffStatus.waiting, HandoffStatus.assigned, HandoffStatus.ticket)
 UNCLAIMED = (HandoffStatus.waiting, HandoffStatus.ticket)
-RATING_BUTTONS = [{"title": f"{n} sao", "payload": f'/rate{{"rating": "{n}"}}'} for n in range(5, 0, -1)]
 RATING_REQUEST = ("Cán bộ đã hoàn tất hỗ trợ bạn. Bạn vui lòng chấm điểm mức độ hài lòng từ 1 đến 5 sao "
                   "(5 là rất hài lòng) để chúng tôi phục vụ tốt hơn. Nếu cần hỏi thêm, bạn cứ nhắn tiếp cho trợ lý ảo.")
 OPENED = {
@@ -80,7 +80,7 @@ def open_handoff(db: Session, sender: str, reason: str, note: str | None = None,
                        text=OPENED.get(reason, OPENED["default"])))
     elif reason != "complaint" and handoff.status == HandoffStatus.ticket and office_open:
         handoff.status = HandoffStatus.waiting  # a complaint ticket, and now the citizen asks for a person
-    if reason != "complaint" and conversation.mode in (ConversationMode.bot, ConversationMode.closed):
+    if reason != "complaint" and conversation.mode == ConversationMode.bot:
         assigned = handoff.status == HandoffStatus.assigned
         conversation.mode = ConversationMode.assigned if assigned else ConversationMode.waiting
     db.flush()

@@ -34,8 +34,3 @@ def test_readiness_reports_all_processes(stack) -> None:
     ok = {name for name, check in body["checks"].items() if check["ok"]}
     # the test stack also runs the Telegram channel against the local fake Bot API server
     assert ok == {"database", "rasa", "action_server", "search_index", "telegram"}
-
-
-def test_conversation_is_kept_in_rasa_tracker_store_on_sqlite(stack) -> None:
-    stack.chat("integration-4", "xin chào")
-    assert (stack.var_dir / "rasa_tracker.db").stat().st_size > 0

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from knowledge_base.answers import ASPECTS
 from knowledge_base.audit import audit_day, expired_amounts, orphan_fees
+from knowledge_base.vocabulary import ASPECTS
 from tests.knowledge_base.test_rules import record, temporary
 
 AFTER_CUT = dt.date(2027, 1, 2)

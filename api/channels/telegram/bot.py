@@ -61,7 +61,8 @@ from api.channels.telegram.pusher import CHANNEL, RETRY_MAX_SECONDS, Pusher
 from api.core.config import Settings
 from api.db.base import session_scope
 from api.db.models import Conversation, Message, MessageAuthor
-from api.services.gateway import REQUEST_HUMAN, CitizenMessage, Gateway, MessageRefused, Reply
+from api.services.gateway import CitizenMessage, Gateway, MessageRefused, Reply
+from knowledge_base.vocabulary import REQUEST_HUMAN
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")

@@ -12,7 +12,8 @@ from telegram.constants import MessageLimit
 
 from api.core.config import Settings
 from api.core.privacy import mask_identifier
-from api.db.models import Message, MessageAuthor
+from api.db.models import MessageAuthor
+from api.domain.messages import MessageView
 
 MAX_TEXT = MessageLimit.MAX_TEXT_LENGTH  # 4,096
 MAX_CALLBACK_DATA = 64  # bytes
@@ -109,10 +110,10 @@ def keyboard(message_id: int | None, buttons: list[dict[str, Any]] | None) -> In
                                  for i, b in enumerate(buttons)])
 
 
-def push_text(message: Message, officer_name: str | None) -> str:
-    """What the citizen reads for an officer or system message: the officer's name before the text."""
-    if message.author == MessageAuthor.officer:
-        return f"Cán bộ {officer_name}: {message.text}" if officer_name else f"Cán bộ: {message.text}"
+def push_text(message: MessageView) -> str:
+    """What the citizen reads for a pushed message: an officer's name before an officer's text."""
+    if message.author == MessageAuthor.officer.value:
+        return f"Cán bộ {message.author_name}: {message.text}" if message.author_name else f"Cán bộ: {message.text}"
     return message.text
 
 

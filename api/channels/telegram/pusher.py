@@ -24,7 +24,7 @@ from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter, Tele
 from api.channels.telegram.formatting import describe, masked, push_text, seconds
 from api.db.base import session_scope
 from api.db.models import Conversation, Message, MessageAuthor, StaffUser, utcnow
-from api.services import events
+from api.services import conversations, events
 
 log = logging.getLogger(__name__)
 
@@ -142,7 +142,8 @@ class Pusher:
             message, user_id, officer_name = row
             chat_id = int(user_id)
             future = asyncio.run_coroutine_threadsafe(
-                self._send(chat_id, push_text(message, officer_name), message.buttons, message.id), loop)
+                self._send(chat_id, push_text(conversations.view(message, officer_name)), message.buttons, message.id),
+                loop)
             outcome = "sent"
             try:
                 future.result(timeout=PUSH_SEND_TIMEOUT)

@@ -14,7 +14,7 @@ from knowledge_base import eval as retrieval_eval
 from knowledge_base.text import fold, has_diacritics, normalize
 from tests.utils.near_duplicates import NearDuplicateIndex, tree_texts
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[4]
 SET_DIR = ROOT / "tests" / "data" / "chat_eval"
 DEV, TEST = SET_DIR / "dev.jsonl", SET_DIR / "test.jsonl"
 PROCEDURE_IDS = {path.stem for path in (ROOT / "knowledge_base" / "procedures").glob("*.yml")}

@@ -32,7 +32,8 @@ from api.main import create_app
 from api.runtime.rasa_client import RasaClient
 from api.services import events
 from api.services.gateway import BOT_UNAVAILABLE, Gateway
-from api.services.handoffs import RATING_BUTTONS, RATING_REQUEST
+from api.services.handoffs import RATING_REQUEST
+from knowledge_base.vocabulary import RATING_BUTTONS
 from tests.utils.fake_telegram import FakeTelegram, utf16_len
 
 LONG_PAYLOAD = '/choose_option{"procedure_id": "cap-giay-chung-nhan-quyen-su-dung-dat-lan-dau-ho-gia-dinh-ca-nhan"}'

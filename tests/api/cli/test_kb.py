@@ -6,7 +6,7 @@ from pathlib import Path
 
 import yaml
 
-from tests.api.test_cli import run_cli
+from tests.api.cli.test_cli import run_cli
 
 
 def test_export_edit_import_history_rollback(client, tmp_path: Path) -> None:
