@@ -33,10 +33,13 @@ class AppClient:
                                              transport=self.transport)
         return self._client
 
-    async def post(self, path: str, body: dict[str, Any]) -> Any:
+    async def post(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
         try:
             response = await self._http.post(path, json=body)
             response.raise_for_status()
-            return response.json()
+            data = response.json()
         except (httpx.HTTPError, ValueError) as error:
             raise AppUnavailable(f"{path}: {error.__class__.__name__} {error}") from error
+        if not isinstance(data, dict):  # e.g. a proxy's page: the action would fail on .get
+            raise AppUnavailable(f"{path}: the answer is not a JSON object")
+        return data

@@ -13,6 +13,7 @@ from typing import Any
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
 
 from actions.app_client import AppClient, AppUnavailable
 from knowledge_base.vocabulary import HANDOFF_BUTTON
@@ -54,7 +55,7 @@ class AppTurnAction(Action):
         dispatcher.utter_message(text=APP_DOWN, buttons=[HANDOFF_BUTTON])
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: dict[str, Any]) -> list[dict[str, Any]]:
+                  domain: DomainDict) -> list[dict[str, Any]]:
         try:
             body = await self.client.post("/api/v1/bot/turn", turn_request(self.action_name, tracker))
         except AppUnavailable as error:

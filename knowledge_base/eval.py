@@ -27,10 +27,11 @@ import numpy as np
 
 from knowledge_base.index.bm25 import BM25, terms
 from knowledge_base.index.chunks import Chunk, build_chunks
+from knowledge_base.index.store import DEFAULT_ROOT
 from knowledge_base.loader import SEED_DIR, load_dir
 from knowledge_base.records import Procedure
 from knowledge_base.search import SearchResponse, SearchResult
-from knowledge_base.service import DEFAULT_CACHE, DEFAULT_ROOT, SearchService
+from knowledge_base.service import DEFAULT_CACHE, SearchService
 from knowledge_base.text import syllables
 
 K = 5

@@ -15,7 +15,10 @@ from knowledge_base.loader import KnowledgeBaseError, check_unique, describe_val
 from knowledge_base.records import Faq, Procedure
 from knowledge_base.text import fold
 
-DUMP = {"mode": "json", "exclude_none": True}
+
+def _dump(record: Procedure | Faq, exclude: set[str] | None = None) -> dict[str, Any]:
+    """A record as plain JSON-able data, unset optional fields left out."""
+    return record.model_dump(mode="json", exclude_none=True, exclude=exclude)
 
 
 class Format(str, Enum):
@@ -34,11 +37,11 @@ class Bundle:
 
 def procedure_content(procedure: Procedure) -> dict[str, Any]:
     """The stored content of a procedure: everything but its FAQs, which are records of their own."""
-    return procedure.model_dump(exclude={"faqs"}, **DUMP)
+    return _dump(procedure, exclude={"faqs"})
 
 
 def faq_content(faq: Faq) -> dict[str, Any]:
-    return faq.model_dump(**DUMP)
+    return _dump(faq)
 
 
 def _validate(model: type[Procedure] | type[Faq], data: Any, source: str, index: int) -> Any:
@@ -97,7 +100,7 @@ def parse(text: str, fmt: Format, source: str = "import") -> Bundle:
 def render(bundle: Bundle, fmt: Format) -> str:
     if fmt == Format.portal:
         return json.dumps([to_portal(p) for p in bundle.procedures], ensure_ascii=False, indent=2)
-    data: dict[str, Any] = {"procedures": [p.model_dump(**DUMP) for p in bundle.procedures]}
+    data: dict[str, Any] = {"procedures": [_dump(p) for p in bundle.procedures]}
     if bundle.faqs:
         data["faqs"] = [faq_content(f) for f in bundle.faqs]
     if fmt == Format.json:
@@ -151,7 +154,7 @@ def _rename(data: dict[str, Any], mapping: dict[str, str]) -> dict[str, Any]:
 
 
 def to_portal(procedure: Procedure) -> dict[str, Any]:
-    data = procedure.model_dump(**DUMP)
+    data = _dump(procedure)
     portal = _rename(data, _PORTAL_SCALARS)
     portal[CODES_FIELD] = "; ".join(procedure.national_codes)
     for ours, (theirs, keys) in _PORTAL_LISTS.items():

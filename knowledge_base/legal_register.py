@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Iterator
 from functools import lru_cache
 from pathlib import Path
 
@@ -56,7 +57,7 @@ class LegalRegister:
     def __contains__(self, number: str) -> bool:
         return number in self.documents
 
-    def __iter__(self):  # type: ignore[no-untyped-def]
+    def __iter__(self) -> Iterator[LegalDocument]:
         return iter(self.documents.values())
 
     def __len__(self) -> int:

@@ -19,7 +19,7 @@ import re
 import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import lru_cache, partial
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
@@ -54,7 +54,7 @@ def normalize(text: str) -> str:
     text = unicodedata.normalize("NFC", text).lower()
     text = "".join(ch if _keep(ch) else " " for ch in text)
     for pattern, pair in _TONE_SHIFT:
-        text = pattern.sub(lambda m, pair=pair: _move_tone(m, pair), text)
+        text = pattern.sub(partial(_move_tone, pair=pair), text)
     return _SPACES.sub(" ", text).strip()
 
 

@@ -80,10 +80,10 @@ class BM25:
         for row, tokens in enumerate(documents):
             counts = Counter(terms(tokens))
             lengths.append(len(tokens))
-            for term, tf in counts.items():
+            for term, count in counts.items():
                 rows.append(row)
                 cols.append(vocabulary.setdefault(term, len(vocabulary)))
-                tfs.append(tf)
+                tfs.append(count)
         n_docs = len(documents)
         tf = np.asarray(tfs, dtype=np.float32)
         col = np.asarray(cols, dtype=np.int64)
@@ -167,5 +167,5 @@ class BM25:
     @classmethod
     def load(cls, directory: Path, name: str = "bm25") -> BM25:
         terms_by_column = json.loads((directory / f"{name}_vocabulary.json").read_text())
-        matrix = sparse.load_npz(directory / f"{name}.npz").tocsc()
+        matrix = sparse.csc_matrix(sparse.load_npz(directory / f"{name}.npz"))  # shares the arrays if csc
         return cls({term: i for i, term in enumerate(terms_by_column)}, matrix, np.load(directory / f"{name}_idf.npy"))

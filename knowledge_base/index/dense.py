@@ -28,6 +28,7 @@ class DenseIndex:
     def build(cls, vectors: np.ndarray, owners: np.ndarray, hnsw_from: int = HNSW_FROM) -> DenseIndex:
         vectors = np.ascontiguousarray(vectors, dtype=np.float32)
         dim = vectors.shape[1]
+        index: faiss.Index
         if len(vectors) >= hnsw_from:
             index = faiss.IndexHNSWFlat(dim, HNSW_M, faiss.METRIC_INNER_PRODUCT)
             index.hnsw.efConstruction = HNSW_EF_CONSTRUCTION

@@ -167,3 +167,9 @@ def test_when_the_app_does_not_answer_the_citizen_gets_the_apology_with_the_offi
     assert events == []
     messages, _ = run(ActionGreet(down), tracker("xin chào", "greet"))
     assert messages[0]["response"] == "utter_greet"
+
+
+def test_an_answer_that_is_not_a_json_object_gets_the_apology() -> None:
+    odd = AppClient("http://app", token="x", transport=httpx.MockTransport(lambda _: httpx.Response(200, json=[])))
+    messages, events = run(ActionAnswer(odd), tracker("làm hộ chiếu", "ask_procedure"))
+    assert messages[0]["text"] == APP_DOWN and events == []
