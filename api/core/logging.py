@@ -43,3 +43,7 @@ def configure_logging(level: str = "INFO", json_lines: bool = True) -> None:
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
         logging.getLogger(name).handlers[:] = []
         logging.getLogger(name).propagate = True
+    # The app writes one line per request itself (api.main's access log, with its duration): uvicorn's access line
+    # and httpx's line per outgoing call (every Rasa turn) would only repeat it, at a cost on every turn.
+    for name in ("uvicorn.access", "httpx"):
+        logging.getLogger(name).setLevel(max(logging.WARNING, root.level))

@@ -10,12 +10,14 @@ from sqlalchemy.engine import make_url
 
 from api.core.config import Settings
 
+TRACKER_STORE = "bot.tracker_store.TunedSQLTrackerStore"  # Rasa's SQL store, SQLite tuned (bot/tracker_store.py)
+
 
 def tracker_store(url: str) -> dict[str, Any]:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
-        return {"type": "SQL", "dialect": "sqlite", "db": parsed.database}
-    store: dict[str, Any] = {"type": "SQL", "dialect": "postgresql", "url": parsed.host, "db": parsed.database}
+        return {"type": TRACKER_STORE, "dialect": "sqlite", "db": parsed.database}
+    store: dict[str, Any] = {"type": TRACKER_STORE, "dialect": "postgresql", "url": parsed.host, "db": parsed.database}
     if parsed.port:
         store["port"] = parsed.port
     if parsed.username:

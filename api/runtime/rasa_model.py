@@ -10,8 +10,8 @@ from pathlib import Path
 from api.core.config import ROOT
 
 # Everything that changes what `rasa train` produces.
-TRAINING_INPUTS = ("config.yml", "domain.yml", "data", "bot", "knowledge_base/text.py", "knowledge_base/data",
-                   "requirements/rasa.lock")
+TRAINING_INPUTS = ("config.yml", "domain.yml", "data", "bot/components", "knowledge_base/text.py",
+                   "knowledge_base/data", "requirements/rasa.lock")
 MODELS_DIR = ROOT / "models"
 RASA_BIN = ROOT / ".venv-rasa" / "bin" / "rasa"
 KEEP_MODELS = 3
@@ -43,6 +43,9 @@ def rasa_env() -> dict[str, str]:
     env = dict(os.environ)
     env.update(TF_CPP_MIN_LOG_LEVEL="2", SQLALCHEMY_SILENCE_UBER_WARNING="1", PYTHONWARNINGS="ignore",
                RASA_TELEMETRY_ENABLED="false", OMP_NUM_THREADS=env.get("OMP_NUM_THREADS", "2"))
+    # One turn's inference is small: TensorFlow's thread pools spin more CPU than they save (set them to override).
+    env.setdefault("TF_INTER_OP_PARALLELISM_THREADS", "1")
+    env.setdefault("TF_INTRA_OP_PARALLELISM_THREADS", "1")
     env.pop("VIRTUAL_ENV", None)
     return env
 

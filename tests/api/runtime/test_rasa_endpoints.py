@@ -5,12 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 from api.core.config import Settings
-from api.runtime.rasa_endpoints import render
+from api.runtime.rasa_endpoints import TRACKER_STORE, render
 
 
 def test_default_is_sqlite_tracker_and_in_memory_locks(tmp_path: Path) -> None:
     endpoints = render(Settings(var_dir=tmp_path, actions_port=5055))
-    assert endpoints["tracker_store"] == {"type": "SQL", "dialect": "sqlite", "db": str(tmp_path / "rasa_tracker.db")}
+    assert endpoints["tracker_store"] == {"type": TRACKER_STORE, "dialect": "sqlite",
+                                          "db": str(tmp_path / "rasa_tracker.db")}
     assert "lock_store" not in endpoints
     assert endpoints["action_endpoint"]["url"] == "http://127.0.0.1:5055/webhook"
 
@@ -19,7 +20,8 @@ def test_scaled_mode_uses_postgres_and_redis(tmp_path: Path) -> None:
     settings = Settings(var_dir=tmp_path, rasa_tracker_url="postgresql://rasa:secret@db.local:5433/tracker",
                         redis_url="redis://127.0.0.1:6379/2")
     endpoints = render(settings)
-    assert endpoints["tracker_store"] == {"type": "SQL", "dialect": "postgresql", "url": "db.local", "db": "tracker",
+    assert endpoints["tracker_store"] == {"type": TRACKER_STORE, "dialect": "postgresql", "url": "db.local",
+                                          "db": "tracker",
                                           "port": 5433, "username": "rasa", "password": "secret"}
     assert endpoints["lock_store"] == {"type": "redis", "url": "127.0.0.1", "port": 6379, "db": 2,
                                        "key_prefix": "tlhc"}
