@@ -10,6 +10,8 @@ echo "== ruff"
 .venv/bin/ruff check .
 echo "== import contracts (who may import whom)"
 .venv/bin/lint-imports
+echo "== mypy"
+.venv/bin/mypy
 echo "== knowledge base rules, today and after the 31/12/2026 cut (the lead adds --strict-provenance and"
 echo "   scripts/kb_answer_audit.py once every fact is traced)"
 $PY -m api.cli kb validate

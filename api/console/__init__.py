@@ -63,4 +63,5 @@ def install(app: FastAPI) -> None:
         the API keeps its JSON."""
         if request.url.path.startswith("/console"):
             return error_page(request, error.message, error.status)
-        return await api_errors(request, error)
+        handled = api_errors(request, error)  # Starlette allows sync handlers too; the API's is async
+        return handled if isinstance(handled, Response) else await handled

@@ -14,6 +14,7 @@ from typing import Any
 
 import yaml
 from pydantic import ValidationError
+from pydantic_core import ErrorDetails
 
 from api.services import kb_store
 from knowledge_base.formats import faq_content, procedure_content
@@ -174,7 +175,7 @@ def _subfield(name: str) -> str:
     return f"{SUBFIELDS[name]} ({name})" if name in SUBFIELDS else f"“{name}”"
 
 
-def plain_error(item: dict[str, Any]) -> str:
+def plain_error(item: ErrorDetails) -> str:
     """One pydantic error as a Vietnamese sentence (the location is given by the field it is shown under)."""
     kind, msg = item["type"], str(item.get("msg", ""))
     ctx = item.get("ctx") or {}

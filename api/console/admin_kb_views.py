@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api.console.admin_kb_forms import LABELS
-from api.db.models import KbRevision, StaffUser
+from api.db.models import KbRevision, ProcedureRow, StaffUser
 from api.services import kb_store
 from knowledge_base.records import Level, Procedure
 from knowledge_base.text import fold, normalize
@@ -94,7 +94,7 @@ def list_rows(db: Session, kind: str, q: str = "", status: str = "", field_name:
     wanted = _folded(q).split()
     titles = {}
     if kind == "faq":
-        titles = {r.id: working(r).get("title", r.id) for r in db.scalars(select(kb_store.ProcedureRow))}
+        titles = {r.id: working(r).get("title", r.id) for r in db.scalars(select(ProcedureRow))}
     out = []
     for row in db.scalars(select(table).order_by(table.id)):
         content, row_status = working(row), kb_store.status_of(row)
@@ -120,13 +120,13 @@ def list_rows(db: Session, kind: str, q: str = "", status: str = "", field_name:
 
 
 def procedure_fields(db: Session) -> list[str]:
-    found = {working(r).get("field") for r in db.scalars(select(kb_store.ProcedureRow))}
+    found = {working(r).get("field") for r in db.scalars(select(ProcedureRow))}
     return sorted(f for f in found if f)
 
 
 def procedure_choices(db: Session) -> list[tuple[str, str]]:
     """(id, title) of every procedure that is not archived, for the FAQ's select."""
-    rows = db.scalars(select(kb_store.ProcedureRow).where(kb_store.ProcedureRow.archived.is_(False)))
+    rows = db.scalars(select(ProcedureRow).where(ProcedureRow.archived.is_(False)))
     return sorted(((r.id, working(r).get("title", r.id)) for r in rows), key=lambda pair: _folded(pair[1]))
 
 

@@ -67,7 +67,7 @@ def _escape_like(text: str) -> str:
 
 
 def search_query(q: str, channel: str, mode: str, author: str, date_from: dt.date | None,
-                 date_to: dt.date | None) -> Select[tuple[Message, Conversation]]:
+                 date_to: dt.date | None) -> Select[Message, Conversation]:
     query = select(Message, Conversation).join(Conversation, Conversation.id == Message.conversation_id)
     if q:
         query = query.where(Message.text.ilike(f"%{_escape_like(q)}%", escape="\\"))

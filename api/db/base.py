@@ -6,8 +6,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import CursorResult, Engine, Update, create_engine, event
+from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.pool import ConnectionPoolEntry
 
 from api.core.config import get_settings
 
@@ -24,7 +26,7 @@ def make_engine(url: str, pool_size: int = 10, max_overflow: int = 30) -> Engine
                                max_overflow=max_overflow)
 
         @event.listens_for(engine, "connect")
-        def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+        def _sqlite_pragmas(dbapi_connection: DBAPIConnection, _record: ConnectionPoolEntry) -> None:
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA foreign_keys=ON")
@@ -58,3 +60,10 @@ def session_scope() -> Iterator[Session]:
         raise
     finally:
         session.close()
+
+
+def rows_changed(db: Session, statement: Update) -> int:
+    """Run an UPDATE and return how many rows it changed (compare-and-set writes check for 1)."""
+    result = db.execute(statement)
+    assert isinstance(result, CursorResult)  # what an UPDATE gives; Session.execute is typed as the plain Result
+    return result.rowcount

@@ -129,10 +129,14 @@ class AuditEvent(Base):
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
 
 
-class KbRecordMixin:
+class KbRecord(Base):
     """A knowledge-base record: the published content the bot uses, a pending draft, and a version
-    number that every change increments (optimistic locking: a save names the version it edited)."""
+    number that every change increments (optimistic locking: a save names the version it edited).
+    Abstract: procedures and FAQs each have their own table; code that serves both is typed with this."""
 
+    __abstract__ = True
+
+    id: Mapped[str]  # each table declares its own (lengths differ)
     published: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
     draft: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
     version: Mapped[int] = mapped_column(Integer, default=1)
@@ -142,13 +146,13 @@ class KbRecordMixin:
     published_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
 
 
-class ProcedureRow(KbRecordMixin, Base):
+class ProcedureRow(KbRecord):
     __tablename__ = "procedures"
 
     id: Mapped[str] = mapped_column(String(120), primary_key=True)
 
 
-class FaqRow(KbRecordMixin, Base):
+class FaqRow(KbRecord):
     __tablename__ = "faqs"
 
     id: Mapped[str] = mapped_column(String(160), primary_key=True)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from enum import Enum
+
 from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import PlainTextResponse
@@ -38,7 +40,7 @@ def record_out(kind: str, row: kb_store.Row) -> RecordOut:
 def _register(kind: str, path: str) -> None:
     """The same record routes for procedures and FAQs."""
     table = kb_store.KINDS[kind][0]
-    tag = [f"admin: {path}"]
+    tag: list[str | Enum] = [f"admin: {path}"]  # the type FastAPI asks for
 
     @router.get(f"/{path}", response_model=list[RecordSummary], tags=tag, summary=f"List {path}")
     def list_records(db: SessionDep, _: CurrentAdmin) -> list[RecordSummary]:

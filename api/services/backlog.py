@@ -20,12 +20,11 @@ from sqlalchemy.orm import aliased
 from starlette.concurrency import run_in_threadpool
 
 from api.core.config import Settings
-from api.db.base import session_scope
+from api.db.base import rows_changed, session_scope
 from api.db.models import Conversation, ConversationMode, Message, TurnState, utcnow
 from api.services import events
 from api.services.gateway import (
     BOT_UNAVAILABLE,
-    HANDOFF_BUTTON,
     PENDING,
     Gateway,
     Reply,
@@ -34,6 +33,7 @@ from api.services.gateway import (
     hand_over,
     is_handoff_payload,
 )
+from knowledge_base.vocabulary import HANDOFF_BUTTON
 
 log = logging.getLogger(__name__)
 
@@ -57,14 +57,13 @@ def requeue_lost(settings: Settings) -> int:
     """Turns a dead process left queued or running go back to the backlog."""
     cutoff = stale_before(settings)
     with session_scope() as db:
-        lost = db.execute(
-            update(Message).where(
-                ((Message.turn_state == TurnState.queued) & (Message.created_at < cutoff))
-                | ((Message.turn_state == TurnState.running) & (Message.turn_started_at < cutoff)))
-            .values(turn_state=TurnState.deferred).execution_options(synchronize_session=False)).rowcount
+        lost = rows_changed(db, update(Message).where(
+            ((Message.turn_state == TurnState.queued) & (Message.created_at < cutoff))
+            | ((Message.turn_state == TurnState.running) & (Message.turn_started_at < cutoff)))
+            .values(turn_state=TurnState.deferred).execution_options(synchronize_session=False))
         if lost:
             log.warning("turns left pending by a stopped process are answered again", extra={"count": lost})
-        return int(lost or 0)
+        return lost
 
 
 def claim_next() -> Claimed | None:
@@ -78,10 +77,10 @@ def claim_next() -> Claimed | None:
                                                          first_of_its_conversation)
                                 .order_by(Message.id).limit(5)).scalars().all()
         for message_id in candidates:
-            won = db.execute(update(Message).where(Message.id == message_id,
-                                                   Message.turn_state == TurnState.deferred)
-                             .values(turn_state=TurnState.running, turn_started_at=utcnow())
-                             .execution_options(synchronize_session=False)).rowcount == 1
+            won = rows_changed(db, update(Message).where(Message.id == message_id,
+                                                         Message.turn_state == TurnState.deferred)
+                               .values(turn_state=TurnState.running, turn_started_at=utcnow())
+                               .execution_options(synchronize_session=False)) == 1
             if not won:  # another replica took it
                 continue
             message = db.get(Message, message_id)

@@ -12,12 +12,13 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import ColumnElement, func, select, update
 from sqlalchemy.orm import Session
 
 from api.core.errors import AppError
 from api.core.privacy import mask_identifier
 from api.core.security import as_utc
+from api.db.base import rows_changed
 from api.db.models import (
     Conversation,
     ConversationMode,
@@ -123,7 +124,7 @@ def average_wait_seconds(db: Session, office: OfficeHours, now: dt.datetime | No
                       .where(Handoff.claimed_at.is_not(None), Handoff.claimed_at >= since)
                       .order_by(Handoff.claimed_at.desc()).limit(_RECENT_CLAIMS * 5)).all()
     waits = [(as_utc(claimed) - as_utc(created)).total_seconds() for created, claimed in rows
-             if office.is_open(as_utc(created))][:_RECENT_CLAIMS]
+             if claimed is not None and office.is_open(as_utc(created))][:_RECENT_CLAIMS]  # never None (SQL)
     waits = [w for w in waits if w >= 0]
     return sum(waits) / len(waits) if waits else None
 
@@ -212,11 +213,9 @@ def claim(db: Session, handoff_id: int, officer: StaffUser, now: dt.datetime | N
     """Take a waiting handoff or a ticket. Of two officers claiming at once exactly one wins; the other gets a 409
     naming who has it. Claiming again one's own handoff is harmless (a retried request)."""
     handoff = get_handoff(db, handoff_id)
-    won = db.execute(
-        update(Handoff).where(Handoff.id == handoff_id, Handoff.status.in_(UNCLAIMED))
-        .values(status=HandoffStatus.assigned, officer_id=officer.id, claimed_at=now or utcnow())
-        .execution_options(synchronize_session=False)
-    ).rowcount == 1
+    won = rows_changed(db, update(Handoff).where(Handoff.id == handoff_id, Handoff.status.in_(UNCLAIMED))
+                       .values(status=HandoffStatus.assigned, officer_id=officer.id, claimed_at=now or utcnow())
+                       .execution_options(synchronize_session=False)) == 1
     if not won:
         refusal = _refused(db, handoff, officer)
         if refusal.code == "already_yours":
@@ -277,15 +276,16 @@ def transfer(db: Session, handoff_id: int, actor: StaffUser, target_id: int, now
                                                 "chỉ cán bộ phụ trách hoặc quản trị viên mới chuyển được.")
         if target.id == previous:
             raise AppError(409, "same_officer", f"Cán bộ {target.full_name} đang phụ trách cuộc trò chuyện này.")
-        condition = (Handoff.status == HandoffStatus.assigned, Handoff.officer_id == previous)
+        condition: tuple[ColumnElement[bool], ...] = (Handoff.status == HandoffStatus.assigned,
+                                                      Handoff.officer_id == previous)
         values: dict[str, Any] = {"officer_id": target.id}
     elif handoff.status in UNCLAIMED and actor.role == Role.admin:
         condition = (Handoff.status.in_(UNCLAIMED),)
         values = {"officer_id": target.id, "status": HandoffStatus.assigned, "claimed_at": now or utcnow()}
     else:
         raise _refused(db, handoff, actor)
-    changed = db.execute(update(Handoff).where(Handoff.id == handoff_id, *condition).values(**values)
-                         .execution_options(synchronize_session=False)).rowcount == 1
+    changed = rows_changed(db, update(Handoff).where(Handoff.id == handoff_id, *condition).values(**values)
+                           .execution_options(synchronize_session=False)) == 1
     if not changed:
         db.refresh(handoff)
         raise AppError(409, "changed_meanwhile", "Cuộc trò chuyện vừa được cán bộ khác thay đổi. "
@@ -308,12 +308,10 @@ def resolve(db: Session, handoff_id: int, actor: StaffUser, now: dt.datetime | N
     if handoff.officer_id != actor.id and actor.role != Role.admin:
         raise AppError(403, "not_assigned", f"Cuộc trò chuyện này do cán bộ {_name(db, handoff.officer_id)} phụ "
                                             "trách; chỉ cán bộ phụ trách hoặc quản trị viên mới kết thúc được.")
-    done = db.execute(
-        update(Handoff).where(Handoff.id == handoff_id, Handoff.status == HandoffStatus.assigned,
-                              Handoff.officer_id == handoff.officer_id)
-        .values(status=HandoffStatus.resolved, resolved_at=now or utcnow())
-        .execution_options(synchronize_session=False)
-    ).rowcount == 1
+    done = rows_changed(db, update(Handoff).where(Handoff.id == handoff_id, Handoff.status == HandoffStatus.assigned,
+                                                  Handoff.officer_id == handoff.officer_id)
+                        .values(status=HandoffStatus.resolved, resolved_at=now or utcnow())
+                        .execution_options(synchronize_session=False)) == 1
     if not done:
         raise _refused(db, handoff, actor)
     db.refresh(handoff)

@@ -18,7 +18,8 @@ from sqlalchemy.orm import Session
 
 from api.core.config import get_settings
 from api.core.errors import AppError
-from api.db.models import FaqRow, KbRevision, ProcedureRow, StaffUser, utcnow
+from api.db.base import rows_changed
+from api.db.models import FaqRow, KbRecord, KbRevision, ProcedureRow, StaffUser, utcnow
 from api.services import staff
 from knowledge_base.formats import Bundle, faq_content, procedure_content
 from knowledge_base.legal_register import default_register
@@ -27,7 +28,7 @@ from knowledge_base.records import Faq, Procedure
 from knowledge_base.review import DAYS, ReviewItem, review_items
 from knowledge_base.rules import Problem, check_procedure
 
-Row = ProcedureRow | FaqRow
+Row = KbRecord  # a ProcedureRow or a FaqRow
 
 
 @dataclass(frozen=True)
@@ -44,7 +45,7 @@ class Actor:
 
 CLI = Actor("cli")
 SEED = Actor("seed")
-KINDS: dict[str, tuple[type[ProcedureRow] | type[FaqRow], type[Procedure] | type[Faq]]] = {
+KINDS: dict[str, tuple[type[KbRecord], type[Procedure] | type[Faq]]] = {
     "procedure": (ProcedureRow, Procedure),
     "faq": (FaqRow, Faq),
 }
@@ -127,13 +128,11 @@ def _compare_and_set(db: Session, kind: str, entity_id: str, expected_version: i
                      **values: Any) -> Row:
     """Apply `values` only if the row is still at `expected_version`; bump the version."""
     table = KINDS[kind][0]
-    result = db.execute(
-        update(table)
-        .where(table.id == entity_id, table.version == expected_version)
-        .values(version=expected_version + 1, updated_at=utcnow(), updated_by=actor.name, **values)
-        .execution_options(synchronize_session=False)
-    )
-    if result.rowcount != 1:
+    changed = rows_changed(db, update(table)
+                           .where(table.id == entity_id, table.version == expected_version)
+                           .values(version=expected_version + 1, updated_at=utcnow(), updated_by=actor.name, **values)
+                           .execution_options(synchronize_session=False))
+    if changed != 1:
         current = db.scalar(select(table.version).where(table.id == entity_id))
         if current is None:
             raise AppError(404, "not_found", f"Không có {KIND_LABEL[kind].lower()} mã '{entity_id}'.")
@@ -142,6 +141,7 @@ def _compare_and_set(db: Session, kind: str, entity_id: str, expected_version: i
                        f"{expected_version}, hiện là phiên bản {current}). Tải lại để xem thay đổi, "
                        "rồi lưu lại; nội dung của bạn chưa bị ghi đè.")
     row = db.get(table, entity_id)
+    assert row is not None  # the update above matched it
     db.refresh(row)
     return row
 
@@ -296,11 +296,13 @@ def published_procedures(db: Session) -> list[Procedure]:
     faqs: dict[str | None, list[dict[str, Any]]] = {}
     for row in db.scalars(select(FaqRow).where(FaqRow.published.is_not(None), FaqRow.archived.is_(False))
                           .order_by(FaqRow.id)):
-        faqs.setdefault(row.procedure_id, []).append(row.published)
+        if row.published is not None:  # always (filtered above): narrows the type
+            faqs.setdefault(row.procedure_id, []).append(row.published)
     query = select(ProcedureRow).where(ProcedureRow.published.is_not(None), ProcedureRow.archived.is_(False))
     return [
         Procedure.model_validate({**row.published, "faqs": faqs.get(row.id, [])})
         for row in db.scalars(query.order_by(ProcedureRow.id))
+        if row.published is not None  # always, as above
     ]
 
 
@@ -313,8 +315,8 @@ def export_bundle(db: Session, state: str = "published") -> Bundle:
 
     nested: dict[str, list[dict[str, Any]]] = {}
     standalone: list[Faq] = []
-    for row in faq_rows:
-        if (data := content(row)) is None:
+    for faq_row in faq_rows:
+        if (data := content(faq_row)) is None:
             continue
         if data.get("procedure_id"):
             nested.setdefault(data["procedure_id"], []).append(data)

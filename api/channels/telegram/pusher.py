@@ -13,7 +13,7 @@ import asyncio
 import datetime as dt
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -36,7 +36,8 @@ PUSH_BATCH = 200
 PUSH_SEND_TIMEOUT = 60.0
 RETRY_MAX_SECONDS = 60.0
 
-Send = Callable[[int, str, "list[dict[str, Any]] | None", "int | None"], Awaitable[None]]
+# a coroutine function: run_coroutine_threadsafe takes a coroutine, not any awaitable
+Send = Callable[[int, str, "list[dict[str, Any]] | None", "int | None"], Coroutine[Any, Any, None]]
 
 
 def _unpushed(message: Any) -> list[Any]:

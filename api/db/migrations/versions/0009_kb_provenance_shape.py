@@ -63,9 +63,10 @@ def _convert(change: Callable[[dict[str, Any]], dict[str, Any]]) -> None:
             bind.execute(procedures.update().where(procedures.c.id == row.id).values(**values))
     query = sa.select(revisions.c.id, revisions.c.content).where(revisions.c.kind == "procedure",
                                                                  revisions.c.content.is_not(None))
-    for row in bind.execute(query).all():
-        if row.content is not None:
-            bind.execute(revisions.update().where(revisions.c.id == row.id).values(content=change(row.content)))
+    for revision in bind.execute(query).all():
+        if revision.content is not None:
+            bind.execute(revisions.update().where(revisions.c.id == revision.id)
+                         .values(content=change(revision.content)))
 
 
 def upgrade() -> None:
