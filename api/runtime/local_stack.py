@@ -46,9 +46,11 @@ def running_stack(timeout: float = 660, extra_env: dict[str, str] | None = None)
     var_dir = Path(tempfile.mkdtemp(prefix="tlhc-stack-"))
     ports = {"app": free_port(), "rasa": free_port(), "actions": free_port()}
     env = dict(os.environ, VAR_DIR=str(var_dir), LOG_JSON="true", APP_PORT=str(ports["app"]),
-               RASA_PORT=str(ports["rasa"]), ACTIONS_PORT=str(ports["actions"]), **(extra_env or {}))
-    for key in ("RASA_URL", "ACTION_SERVER_URL", "APP_URL"):
+               RASA_PORT=str(ports["rasa"]), ACTIONS_PORT=str(ports["actions"]))
+    # the stack's own databases and addresses, unless the caller names them (never the calling process's)
+    for key in ("RASA_URL", "ACTION_SERVER_URL", "APP_URL", "DATABASE_URL", "RASA_TRACKER_URL"):
         env.pop(key, None)
+    env.update(extra_env or {})
     subprocess.run([sys.executable, "-m", "api.cli", "migrate"], cwd=ROOT, env=env, check=True, capture_output=True)
     process = subprocess.Popen([sys.executable, "-m", "api.cli", "serve", "--timeout", str(timeout)], cwd=ROOT,
                                env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,

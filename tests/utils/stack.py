@@ -34,6 +34,7 @@ class Stack(LocalStack):
     def create_staff(self, username: str, password: str, role: str = "officer", full_name: str = "") -> None:
         """A staff account in this stack's database, made by the real CLI."""
         env = dict(os.environ, VAR_DIR=str(self.var_dir))
+        env.pop("DATABASE_URL", None)  # the stack's database, not the test module's
         subprocess.run([PYTHON, "-m", "api.cli", "create-admin", "--username", username, "--role", role,
                         "--full-name", full_name or username, "--password-stdin"], cwd=ROOT, env=env,
                        input=password + "\n", text=True, check=True, capture_output=True)
