@@ -104,11 +104,12 @@ def _updating_line(fee: Fee, procedure: Procedure) -> str:
 
 def _fee_section(p: Procedure, today: dt.date) -> str:
     fees, updating = p.fees_in_force(today), p.fees_being_updated(today)
-    if not fees and not updating:
-        text = f"Lệ phí {p.title.lower()}: không có mức chung trên toàn quốc; bạn hỏi bộ phận một cửa nơi nộp hồ sơ."
-    else:
-        lines = [_fee_line(f, p) for f in fees] + [_updating_line(f, p) for f in updating]
-        text = f"Lệ phí {p.title.lower()} (áp dụng ngày {day(today)}):\n" + _bullets(lines)
+    if not fees and not updating:  # no amount recorded: what the record says about the fee, then where to ask
+        notes = f"\n{_bullets(p.fee_exemptions[:4])}" if p.fee_exemptions else ""
+        return (f"Lệ phí {p.title.lower()}:{notes}\nMức thu cụ thể: bạn hỏi bộ phận một cửa nơi nộp hồ sơ "
+                f"hoặc xem {p.source_url}")
+    lines = [_fee_line(f, p) for f in fees] + [_updating_line(f, p) for f in updating]
+    text = f"Lệ phí {p.title.lower()} (áp dụng ngày {day(today)}):\n" + _bullets(lines)
     if p.fee_exemptions:
         text += "\nĐược miễn, giảm:\n" + _bullets(p.fee_exemptions[:4])
     return text
@@ -163,7 +164,7 @@ def _overview_fee(p: Procedure, today: dt.date) -> str:
     if not fees and updating:
         return f"đang được cập nhật theo quy định mới (xem {_updating_link(updating[0], p)})"
     if not fees:
-        return "theo quy định của tỉnh (hỏi bộ phận một cửa)"
+        return "xem mục lệ phí (hỏi bộ phận một cửa nơi nộp hồ sơ)"
     amounts = sorted({f.amount for f in fees})
     text = money(amounts[0]) if len(amounts) == 1 else f"từ {money(amounts[0])} đến {money(amounts[-1])}"
     notes = [f.unconfirmed for f in fees if f.unconfirmed]

@@ -2,7 +2,7 @@
 a portal's home, listing or search page does not.
 
 Accepted: a bare national record code ("1.115978"); a URL carrying the record: `/dich-vu-cong-truc-tuyen/<code>`,
-a `ma_thu_tuc=` or `matt=` parameter (`ItemID=` for a legal text), or a record id ending the path (a provincial
+a `ma_thu_tuc=` or `matt=` parameter (`ItemID=` or `docid=` for a legal text), or a record id ending the path (a provincial
 portal's `…-2357-17`, the national portal's `/thu-tuc-hanh-chinh/<uuid>`, a legal text's `…-123456.aspx`).
 """
 
@@ -14,7 +14,8 @@ from urllib.parse import parse_qs, urlsplit
 CODE_RE = re.compile(r"^\d\.\d{6}$")
 LISTING_PATHS = {"/p/home/dvc-tthc-thu-tuc-hanh-chinh.html", "/p/home/dvc-trang-chu.html"}
 RECORD_PATH_RE = re.compile(r"/dich-vu-cong-truc-tuyen/\d\.\d{6}(?:/|$)")
-RECORD_PARAMS = ("ma_thu_tuc", "matt", "itemid")  # itemid: a legal text's page on vbpl.vn
+# itemid: a legal text's page on vbpl.vn; docid: on vanban.chinhphu.vn (the government's legal texts)
+RECORD_PARAMS = ("ma_thu_tuc", "matt", "itemid", "docid")
 # a record id ending the last path segment: "-2357-17", "-123456.aspx", a bare number or a UUID-like hex id
 RECORD_ID_RE = re.compile(r"(?:-\d+(?:-\d+)?|^\d+|^[0-9a-f]{8}-[0-9a-f-]{8,})(?:\.(?:html?|aspx))?$", re.IGNORECASE)
 
@@ -28,11 +29,11 @@ def source_problem(source: str) -> str | None:
     if parts.scheme not in ("http", "https") or not parts.netloc:
         return "phải là đường dẫn https:// tới trang của thủ tục, hoặc mã thủ tục quốc gia (ví dụ 1.115978)"
     path = parts.path.rstrip("/")
-    if not path:
-        return "là trang chủ của cổng, không phải trang của thủ tục; hãy dẫn tới trang riêng của thủ tục"
     query = {key.lower(): values for key, values in parse_qs(parts.query).items()}
     if RECORD_PATH_RE.search(parts.path) or any(query.get(name, [""])[0].strip() for name in RECORD_PARAMS):
         return None
+    if not path:
+        return "là trang chủ của cổng, không phải trang của thủ tục; hãy dẫn tới trang riêng của thủ tục"
     if path in LISTING_PATHS:
         return "là trang danh sách hoặc tìm kiếm thủ tục, không phải trang của thủ tục"
     if RECORD_ID_RE.search(path.rsplit("/", 1)[-1]):

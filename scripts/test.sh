@@ -12,10 +12,11 @@ echo "== import contracts (who may import whom)"
 .venv/bin/lint-imports
 echo "== mypy"
 .venv/bin/mypy
-echo "== knowledge base rules, today and after the 31/12/2026 cut (the lead adds --strict-provenance and"
-echo "   scripts/kb_answer_audit.py once every fact is traced)"
-$PY -m api.cli kb validate
-$PY -m api.cli kb validate --on 2027-01-02
+echo "== knowledge base: every fact traced to its official record, today and after the 31/12/2026 cut"
+$PY -m api.cli kb validate --strict-provenance
+$PY -m api.cli kb validate --strict-provenance --on 2027-01-02
+echo "== knowledge base answers: ≤ 5% say anything is unconfirmed, none quotes an expired amount"
+$PY scripts/kb_answer_audit.py
 echo "== rasa data validate"
 $PY -m api.cli validate-rasa-data
 echo "== retrieval evaluation (tests/data/retrieval_eval.jsonl)"

@@ -70,8 +70,8 @@ class Settings(BaseSettings):
     client_rate_per_minute: int = Field(default=1200, description="citizen messages per client address and minute "
                                                                   "(a carrier's NAT puts thousands behind one)")
     kb_strict_provenance: bool = Field(
-        default=False, description="refuse knowledge-base records with a fact neither traced to its source nor marked "
-                                   "unconfirmed (editor, admin API, `kb validate`); on once the data is complete")
+        default=True, description="refuse knowledge-base records with a fact neither traced to its source nor marked "
+                                  "unconfirmed (editor, admin API, `kb validate`)")
 
     telegram_bot_token: SecretStr = Field(default=SecretStr(""),
                                           description="the bot's token from @BotFather; empty = no Telegram channel")

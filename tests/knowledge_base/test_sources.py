@@ -20,6 +20,9 @@ REFUSED = [
     "https://dichvucong.gov.vn/dich-vu-cong-truc-tuyen/",
     "ftp://dichvucong.gov.vn/dich-vu-cong-truc-tuyen/1.115978",
     "1.11597",
+    "https://vanban.chinhphu.vn/",
+    "https://vanban.chinhphu.vn/?pageid=27160",
+    "https://vanban.chinhphu.vn/?pageid=27160&docid=",
 ]
 ACCEPTED = [
     "1.115978",
@@ -30,6 +33,7 @@ ACCEPTED = [
     "https://dichvucong.gov.vn/thu-tuc-hanh-chinh/019d2bfd-3fe0-70ac-b9d6-5e9e20d6eef7",
     "https://thuvienphapluat.vn/van-ban/Thue-Phi-Le-Phi/Thong-tu-64-2025-TT-BTC-654321.aspx",
     "https://vbpl.vn/TW/Pages/vbpq-toanvan.aspx?ItemID=166123",
+    "https://vanban.chinhphu.vn/?pageid=27160&docid=219230",
 ]
 
 

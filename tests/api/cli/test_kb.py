@@ -49,7 +49,7 @@ def test_unknown_record_is_reported(migrated) -> None:
 def test_validate_and_review_take_a_date(migrated) -> None:
     validated = run_cli("kb", "validate", "--on", "2027-01-02")
     assert validated.returncode == 0, validated.stderr
-    assert "(on 2027-01-02, without the strict provenance check)" in validated.stdout
+    assert "(on 2027-01-02, strict provenance)" in validated.stdout
     reviewed = run_cli("kb", "review", "--on", "2026-12-20", "--days", "30")
     assert reviewed.returncode == 0, reviewed.stderr
     assert reviewed.stdout.rstrip().endswith("to review (on 2026-12-20, next 30 days)")
