@@ -2,8 +2,8 @@
 a portal's home, listing or search page does not.
 
 Accepted: a bare national record code ("1.115978"); a URL carrying the record: `/dich-vu-cong-truc-tuyen/<code>`,
-a `ma_thu_tuc=` or `matt=` parameter (`ItemID=` or `docid=` for a legal text), or a record id ending the path (a provincial
-portal's `…-2357-17`, the national portal's `/thu-tuc-hanh-chinh/<uuid>`, a legal text's `…-123456.aspx`).
+a `ma_thu_tuc=` or `matt=` parameter (`ItemID=` or `docid=` for a legal text), or a record id ending the path (a
+provincial portal's `…-2357-17`, the national portal's `/thu-tuc-hanh-chinh/<uuid>`, a legal text's `…-123456.aspx`).
 """
 
 from __future__ import annotations
