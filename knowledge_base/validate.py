@@ -1,6 +1,7 @@
 """Validate the knowledge base files: ``python -m knowledge_base.validate [FILE ...] [--on DATE]
 [--strict-provenance]`` (also ``python -m api.cli kb validate``). Every problem names file, record, field and
-problem; the rules are those of the admin editor (`knowledge_base.rules`)."""
+problem; the rules are those of the admin editor (`knowledge_base.rules`). The catalogue of other procedures
+(`knowledge_base/catalogue/`) is checked too, against the procedures validated (never one of the guides)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import sys
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from knowledge_base.catalogue import CATALOGUE_DIR, check_catalogue, load_catalogue
 from knowledge_base.legal_register import REGISTER_FILE, load_register
 from knowledge_base.loader import SEED_DIR, KnowledgeBaseError, check_unique, load_file
 from knowledge_base.records import Procedure
@@ -22,8 +24,9 @@ def office_today() -> dt.date:
     return dt.datetime.now(OFFICE_ZONE).date()
 
 
-def validate(paths: list[Path], *, on: dt.date, strict: bool, register_path: Path = REGISTER_FILE) -> int:
-    """Print every problem; return the number of files (and the register) with problems."""
+def validate(paths: list[Path], *, on: dt.date, strict: bool, register_path: Path = REGISTER_FILE,
+             catalogue_dir: Path | None = CATALOGUE_DIR) -> int:
+    """Print every problem; return the number of files (and the register, the catalogue) with problems."""
     try:
         register = load_register(register_path)
     except KnowledgeBaseError as error:
@@ -46,10 +49,29 @@ def validate(paths: list[Path], *, on: dt.date, strict: bool, register_path: Pat
     except KnowledgeBaseError as error:
         register_failed += 1
         print(error, file=sys.stderr)
+    catalogue_note, catalogue_failed = _validate_catalogue(catalogue_dir, procedures, on)
     mode = "strict provenance" if strict else "without the strict provenance check"
     register_note = ", the legal register has problems" if register_failed else ""
-    print(f"{len(paths) - failed} valid, {failed} with errors{register_note} (on {on.isoformat()}, {mode})")
-    return failed + register_failed
+    print(f"{len(paths) - failed} valid, {failed} with errors{register_note}{catalogue_note} "
+          f"(on {on.isoformat()}, {mode})")
+    return failed + register_failed + catalogue_failed
+
+
+def _validate_catalogue(directory: Path | None, guides: list[Procedure], on: dt.date) -> tuple[str, int]:
+    """(note for the summary line, 1 if the catalogue has problems else 0); no directory: not checked."""
+    if directory is None:
+        return "", 0
+    try:
+        catalogue = load_catalogue(directory)
+    except KnowledgeBaseError as error:
+        print(error, file=sys.stderr)
+        return ", the catalogue could not be read", 1
+    problems = check_catalogue(catalogue, guides, on)
+    for path, entry_id, problem in problems:
+        print(problem.describe(path, entry_id), file=sys.stderr)
+    if problems:
+        return f", the catalogue has {len(problems)} problems", 1
+    return f"; catalogue: {len(catalogue.entries)} entries valid", 0
 
 
 def _report(path: Path, record: str, problems: list[Problem]) -> int:

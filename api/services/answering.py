@@ -5,7 +5,8 @@
 - A follow-up about an aspect ("thế mất bao lâu?") keeps the current procedure; a new procedure found with
   confidence replaces it.
 - A question worded (nearly) like an FAQ gets the FAQ's own answer.
-- Close candidates: ask which one (buttons). Nothing fits: say so, offer an officer, record the question (masked).
+- Close candidates: ask which one (buttons). Nothing fits: say so, offer an officer, record the question (masked);
+  when the catalogue of other procedures knows it, name the body that handles it and link its official page.
 
 Used by the bot's turn (`api/services/bot_turns.py`) and by the staff console's knowledge-base consult, so an
 officer sees exactly what a citizen would be told. No FastAPI here.
@@ -23,7 +24,7 @@ from sqlalchemy.orm import Session
 from api.core.privacy import mask_pii
 from api.db.models import UnansweredQuestion
 from api.services import kb_store
-from knowledge_base import answers, vocabulary
+from knowledge_base import answers, catalogue, vocabulary
 from knowledge_base.search import SearchResponse, SearchResult
 from knowledge_base.service import SearchService
 from knowledge_base.text import fold, normalize
@@ -149,7 +150,10 @@ class Answerer:
             self.db.add(UnansweredQuestion(text=mask_pii(text), channel=self.channel,
                                            best_candidate=best.procedure_id if best else None,
                                            score=best.score if best else None))
-        return Decision("none", answers.nothing_found(), score=best.score if best else None, found=found)
+        # no guide here: point to the body that handles it when the catalogue of other procedures knows it
+        hit = catalogue.search(text) if text.strip() else None
+        message = catalogue.reply(hit) if hit else answers.nothing_found()
+        return Decision("none", message, score=best.score if best else None, found=found)
 
     def _choice_by_words(self, text: str, pending: list[str]) -> str | None:
         index = ordinal_choice(text, len(pending))
