@@ -145,9 +145,18 @@ def test_every_checklist_prints_on_one_a4_page_and_reads_back(browser: Any, shee
     assert smallest >= MIN_TEXT_PT - 0.05
 
 
-def test_a_checklist_as_the_citizen_takes_it_away(browser: Any, sheets: dict[str, Any]) -> None:
-    """A picture of one A4 checklist at print size (for the documentation)."""
-    _, a4_html, _ = sheets["pages"][SHOWN]
+def test_a_checklist_as_the_citizen_takes_it_away(browser: Any, migrated: None) -> None:
+    """A picture of one A4 checklist at print size (for the documentation), with the default office hours (the
+    tests' own schedule is "every day, all day")."""
+    from fastapi.testclient import TestClient
+
+    from api.core.config import Settings
+    from api.main import create_app
+
+    settings = Settings(office_schedule=str(Settings.model_fields["office_schedule"].default))
+    with TestClient(create_app(settings), base_url="https://testserver") as client:
+        a4_html = client.get(f"/phieu/{SHOWN}").text
+    assert "Thứ Hai – Thứ Sáu" in a4_html
     context = browser.new_context(viewport={"width": 794, "height": 1123}, locale="vi-VN")
     page = context.new_page()
     page.set_content(a4_html, wait_until="load")
