@@ -26,6 +26,7 @@ from api.routes import (
     auth,
     bot,
     chat,
+    checklist,
     handoffs,
     health,
     procedures,
@@ -84,7 +85,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                        overrides={"/api/v1/admin/kb/import": admin_kb.IMPORT_MAX_BYTES})
     install_error_handlers(app)
     for module in (health, assistant, chat, search, procedures, bot, auth, staff_users, handoffs, admin_kb,
-                   admin_unanswered, staff_directory):
+                   admin_unanswered, staff_directory, checklist):
         app.include_router(module.router)
     app.include_router(web.router)  # the widget: /widget.js and WS /api/v1/widget/ws
     app.include_router(web.pages)  # the demo portal page at "/"

@@ -102,13 +102,22 @@ def _updating_line(fee: Fee, procedure: Procedure) -> str:
             f"{_updating_link(fee, procedure)}")
 
 
+def fee_lines(p: Procedure, today: dt.date) -> list[str]:
+    """One line per fee in force on `today` (with its end and next amount), then the fees being updated."""
+    return [_fee_line(f, p) for f in p.fees_in_force(today)] + [_updating_line(f, p)
+                                                                 for f in p.fees_being_updated(today)]
+
+
+def no_fee_text(p: Procedure) -> str:
+    """Where to ask when the record gives no amount."""
+    return f"Mức thu cụ thể: bạn hỏi bộ phận một cửa nơi nộp hồ sơ hoặc xem {p.source_url}"
+
+
 def _fee_section(p: Procedure, today: dt.date) -> str:
-    fees, updating = p.fees_in_force(today), p.fees_being_updated(today)
-    if not fees and not updating:  # no amount recorded: what the record says about the fee, then where to ask
+    lines = fee_lines(p, today)
+    if not lines:  # no amount recorded: what the record says about the fee, then where to ask
         notes = f"\n{_bullets(p.fee_exemptions[:4])}" if p.fee_exemptions else ""
-        return (f"Lệ phí {p.title.lower()}:{notes}\nMức thu cụ thể: bạn hỏi bộ phận một cửa nơi nộp hồ sơ "
-                f"hoặc xem {p.source_url}")
-    lines = [_fee_line(f, p) for f in fees] + [_updating_line(f, p) for f in updating]
+        return f"Lệ phí {p.title.lower()}:{notes}\n{no_fee_text(p)}"
     text = f"Lệ phí {p.title.lower()} (áp dụng ngày {day(today)}):\n" + _bullets(lines)
     if p.fee_exemptions:
         text += "\nĐược miễn, giảm:\n" + _bullets(p.fee_exemptions[:4])

@@ -16,6 +16,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
+from starlette.datastructures import UploadFile
 
 from api.console import admin_kb_forms as forms
 from api.console import admin_kb_views as views
@@ -38,6 +39,7 @@ NOTICES = {
     "archived": "Đã lưu trữ: bot ngừng dùng nội dung này. Bạn có thể dùng lại bất cứ lúc nào.",
     "restored": "Đã dùng lại: bot dùng lại bản đã xuất bản.",
     "rolled-back": "Đã khôi phục và xuất bản nội dung của phiên bản đã chọn.",
+    "imported": "Đã nhập tệp YAML thành bản nháp. Xem lại rồi bấm “Lưu và xuất bản” để bot dùng.",
 }
 
 
@@ -48,6 +50,23 @@ async def form_data(request: Request) -> dict[str, str]:
 
 
 FormData = Annotated[dict[str, str], Depends(form_data)]
+
+
+@dataclass(frozen=True)
+class Upload:
+    data: bytes | None  # None: no file chosen
+    version: str
+
+
+async def uploaded_file(request: Request) -> Upload:
+    """The editor's YAML upload (field `file`) and the version the page showed."""
+    form = await request.form()
+    file, version = form.get("file"), form.get("version")
+    data = await file.read(forms.YAML_MAX_BYTES + 1) if isinstance(file, UploadFile) and file.filename else None
+    return Upload(data, version if isinstance(version, str) else "")
+
+
+UploadedFile = Annotated[Upload, Depends(uploaded_file)]
 
 
 @dataclass(frozen=True)
@@ -78,19 +97,28 @@ FAQS = KindPages("faq", "faqs", "câu hỏi thường gặp", "admin/faq_edit.ht
 def _choices(db: Session, spec: KindPages) -> dict[str, Any]:
     if spec.kind == "procedure":
         return {"levels": forms.LEVEL_CHOICES, "online_levels": forms.ONLINE_CHOICES, "kinds": forms.KIND_CHOICES,
-                "fields": views.procedure_fields(db)}
+                "fields": views.procedure_fields(db), "channel_choices": forms.CHANNEL_CHOICES,
+                "required_choices": forms.REQUIRED_CHOICES, "successor_choices": forms.SUCCESSOR_CHOICES,
+                "provenance_groups": forms.PROVENANCE_GROUPS, "unconfirmed_fields": forms.UNCONFIRMED_FIELDS}
     return {"procedures": views.procedure_choices(db)}
+
+
+def _form_helpers(values: dict[str, str], errors: forms.Errors) -> dict[str, Any]:
+    """What the editor templates ask of the form: the rows of a list, whether a part has problems, their names."""
+    return {"rows_of": lambda group: forms.row_numbers(values, group),
+            "has_errors": lambda prefix: any(key == prefix or key.startswith(prefix + forms.SEP) for key in errors),
+            "labels": {**forms.LABELS, **forms.error_labels(errors)}}
 
 
 def editor(request: Request, db: Session, spec: KindPages, row: kb_store.Row | None, *,
            values: dict[str, str] | None = None, errors: forms.Errors | None = None, status_code: int = 200,
            **extra: Any) -> Response:
     """The editor page: `values` are what the admin typed (kept on every error), else the stored content."""
+    values = values if values is not None else spec.values(views.working(row) if row else None)
     context: dict[str, Any] = {
-        "spec": spec, "row": row, "labels": forms.LABELS, "errors": errors or {},
-        "values": values if values is not None else spec.values(views.working(row) if row else None),
+        "spec": spec, "row": row, "errors": errors or {}, "values": values,
         "status": kb_store.status_of(row) if row else None, "names": views.full_names(db), **_choices(db, spec),
-        **extra,
+        **_form_helpers(values, errors or {}), **extra,
     }
     if row is not None:
         context["status_label"] = views.STATUS_LABELS[kb_store.status_of(row)]
@@ -133,7 +161,8 @@ def register(spec: KindPages) -> None:
             source = db.get(UnansweredQuestion, from_unanswered)
             if source is not None:
                 known = {pid for pid, _ in views.procedure_choices(db)}
-                values.update(question=source.text, paraphrases=source.text, id=forms.suggest_id(source.text),
+                values.update({"paraphrases-0-text": source.text})
+                values.update(question=source.text, id=forms.suggest_id(source.text),
                               procedure_id=source.best_candidate if source.best_candidate in known else "")
         return editor(request, db, spec, None, values=values, source=source)
 
@@ -195,6 +224,46 @@ def register(spec: KindPages) -> None:
         if published:
             notify_kb_published(request)
         return _redirect(spec.url(entity_id), "published" if published else "saved" if changed else "unchanged")
+
+    @router.get(f"/{spec.path}/{{entity_id}}/yaml")
+    def yaml_page(request: Request, entity_id: str, db: SessionDep, _: ConsoleAdmin,
+                  download: bool = False) -> Response:
+        row = kb_store.get_row(db, spec.kind, entity_id)
+        if download:
+            return Response(forms.export_yaml(views.working(row)), media_type="application/x-yaml; charset=utf-8",
+                            headers={"Content-Disposition": f'attachment; filename="{entity_id}.yml"'})
+        return yaml_view(request, db, row)
+
+    def yaml_view(request: Request, db: Session, row: kb_store.Row, errors: forms.Errors | None = None,
+                  status_code: int = 200) -> Response:
+        return render(request, "admin/kb_yaml.html", {
+            "spec": spec, "row": row, "errors": errors or {}, "labels": forms.error_labels(errors or {}),
+            "title": views.working(row).get("title") or views.working(row).get("question"),
+            "status_label": views.STATUS_LABELS[kb_store.status_of(row)], "max_kb": forms.YAML_MAX_BYTES // 1024},
+            status_code=status_code)
+
+    @router.post(f"/{spec.path}/{{entity_id}}/yaml")
+    def yaml_import(request: Request, entity_id: str, db: SessionDep, admin: ConsoleAdmin,
+                    upload: UploadedFile) -> Response:
+        """An uploaded YAML file becomes the record's draft (compare-and-set on the version the page showed)."""
+        row = kb_store.get_row(db, spec.kind, entity_id)
+        if upload.data is None:
+            return yaml_view(request, db, row, {"form": ["Chọn tệp YAML để nhập."]}, 422)
+        result = forms.import_yaml(spec.kind, entity_id, upload.data)
+        if not result.ok:
+            return yaml_view(request, db, row, result.errors, 422)
+        assert result.content is not None
+        if result.content == views.working(row):
+            return _redirect(spec.url(entity_id), "unchanged")
+        try:
+            kb_store.save_draft(db, spec.kind, entity_id, result.content, as_int(upload.version),
+                                kb_store.Actor.of(admin))
+        except AppError as error:
+            db.rollback()
+            return yaml_view(request, db, kb_store.get_row(db, spec.kind, entity_id), {"form": [error.message]},
+                             error.status)
+        db.commit()
+        return _redirect(spec.url(entity_id), "imported")
 
     @router.post(f"/{spec.path}/{{entity_id}}/{{action}}")
     def archive_or_restore(request: Request, entity_id: str, action: str, db: SessionDep, admin: ConsoleAdmin,
@@ -261,7 +330,8 @@ def preview(request: Request, db: SessionDep, _: ConsoleAdmin, form: FormData) -
         on = dt.date.fromisoformat(form["preview_on"]) if form.get("preview_on") else today
     except ValueError:
         on = today
-    context: dict[str, Any] = {"errors": result.errors, "labels": forms.LABELS, "on": on}
+    context: dict[str, Any] = {"errors": result.errors, "on": on,
+                               "labels": {**forms.LABELS, **forms.error_labels(result.errors)}}
     if result.ok and result.content is not None:
         procedure = Procedure.model_validate(result.content)
         context["message"] = answers.answer(procedure, aspect if aspect in vocabulary.ASPECTS else None, on)

@@ -60,6 +60,11 @@ class Settings(BaseSettings):
         description="days off: YYYY-MM-DD or YYYY-MM-DD..YYYY-MM-DD, comma-separated")
     timezone: str = Field(default="Asia/Ho_Chi_Minh", description="local time of the office")
     office_hours: str = Field(default="", description="office hours as told to citizens; empty = from the schedule")
+    office_address: str = Field(default="", description="the one-stop shop's address, printed on the checklists; "
+                                                        "empty = the checklist names each procedure's agency only")
+    public_base_url: str = Field(default="", description="the app's public address (https://…): the bot's answers on "
+                                                         "the widget and Telegram link the printable checklist "
+                                                         "/phieu/<id>; empty = no link")
     max_message_chars: int = 2000
     max_body_bytes: int = 64 * 1024
 
@@ -105,6 +110,7 @@ class Settings(BaseSettings):
         if not self.bot_api_token:
             self.bot_api_token = hashlib.sha256(f"bot-api:{self.secret_key}".encode()).hexdigest()
         self.telegram_api_base_url = self.telegram_api_base_url.rstrip("/")
+        self.public_base_url = self.public_base_url.strip().rstrip("/")
         if not self.telegram_webhook_secret.get_secret_value():  # Telegram allows A-Z a-z 0-9 _ -
             derived = hashlib.sha256(f"telegram-webhook:{self.secret_key}".encode()).hexdigest()
             self.telegram_webhook_secret = SecretStr(derived)

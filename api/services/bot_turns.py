@@ -17,13 +17,14 @@ from sqlalchemy.orm import Session
 
 from api.core.config import Settings
 from api.db.models import utcnow
-from api.services import handoffs
+from api.services import checklist, handoffs
 from api.services.answering import Answerer, Question, fold_text
 from api.services.conversations import split_sender
 from knowledge_base import answers
 from knowledge_base.service import SearchService
 from knowledge_base.vocabulary import RATING_BUTTONS
 
+CHECKLIST_CHANNELS = ("web", "telegram")  # where a citizen can open a link to print
 ACTIONS = ("action_answer", "action_handoff", "action_complaint", "action_rate", "action_greet")
 _RATING_WORDS = [  # negative phrases first: "không hài lòng" contains "hài lòng"
     (re.compile(r"\b(rat te|qua te|rat khong hai long|kem qua)\b"), 1),
@@ -112,12 +113,23 @@ def rate_turn(db: Session, sender: str, text: str, entity: str | None) -> TurnRe
                                        "tốt hơn.")], outcome=Outcome("rating"))
 
 
+def checklist_line(settings: Settings, channel: str, procedure_id: str) -> str | None:
+    """The printable checklist's link under an answer on the widget and Telegram; None without `PUBLIC_BASE_URL`
+    (the app's address seen from outside is unknown) and on other channels."""
+    url = checklist.checklist_url(settings, procedure_id)
+    return f"In phiếu hướng dẫn (giấy tờ, lệ phí, mã QR): {url}" if url and channel in CHECKLIST_CHANNELS else None
+
+
 def answer_turn(db: Session, search: SearchService, settings: Settings, sender: str,
                 question: Question) -> TurnResult:
     channel, _ = split_sender(sender)
     decision = Answerer(db, search, settings.today(), channel=channel).decide(question)
     outcome = Outcome(decision.kind, decision.procedure_id, decision.aspect, decision.score)
-    return TurnResult([decision.message], decision.slots(), outcome)
+    message = decision.message
+    line = checklist_line(settings, channel, decision.procedure_id) if decision.procedure_id else None
+    if decision.kind == "answer" and line:
+        message = answers.Message(f"{message.text}\n{line}", message.buttons)
+    return TurnResult([message], decision.slots(), outcome)
 
 
 def take_turn(db: Session, search: SearchService, settings: Settings, *, action: str, sender: str,

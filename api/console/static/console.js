@@ -116,3 +116,56 @@
     if (window.ResizeObserver) new ResizeObserver(function () { if (atBottom) toBottom(); }).observe(box);
   });
 })();
+
+// --- Admin editors (admin/_macros.html `rows`): repeatable rows of a list — add (from the list's <template>), move
+// up, move down, remove. After every change the rows are renumbered in page order, so the names the server reads
+// (fees-0-amount, fees-1-amount…) follow what the admin sees.
+(function () {
+  "use strict";
+  function renumber(list) {
+    var group = list.getAttribute("data-rows");
+    var pattern = new RegExp("(^|f-|err-|help-)" + group + "-(\\d+|__i__)(?=-|$|\\s)", "g");
+    var items = list.querySelectorAll(":scope > ol > li[data-row]");
+    items.forEach(function (item, index) {
+      [item].concat(Array.prototype.slice.call(item.querySelectorAll("*"))).forEach(function (el) {
+        ["name", "id", "for", "aria-describedby"].forEach(function (attr) {
+          var value = el.getAttribute(attr);
+          if (value) el.setAttribute(attr, value.replace(pattern, "$1" + group + "-" + index));
+        });
+      });
+      var number = item.querySelector(":scope > .row-head .row-number");
+      if (number) number.textContent = String(index + 1);
+    });
+  }
+
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest && event.target.closest("[data-add-row], [data-move], [data-remove-row]");
+    if (!button) return;
+    var list = button.closest("[data-rows]");
+    if (!list) return;
+    var ol = list.querySelector(":scope > ol");
+    var item = button.closest("li[data-row]");
+    if (button.hasAttribute("data-add-row")) {
+      var template = list.querySelector(":scope > template");
+      ol.appendChild(template.content.cloneNode(true));
+      item = ol.lastElementChild;
+    } else if (button.hasAttribute("data-remove-row")) {
+      var next = item.nextElementSibling || item.previousElementSibling;
+      item.remove();
+      renumber(list);
+      (next ? next.querySelector("input, select, textarea") : list.querySelector("[data-add-row]")).focus();
+      return;
+    } else if (button.getAttribute("data-move") === "-1" && item.previousElementSibling) {
+      ol.insertBefore(item, item.previousElementSibling);
+    } else if (button.getAttribute("data-move") === "1" && item.nextElementSibling) {
+      ol.insertBefore(item.nextElementSibling, item);
+    }
+    renumber(list);
+    if (button.hasAttribute("data-add-row")) {
+      var first = item.querySelector("input, select, textarea");
+      if (first) first.focus();
+    } else {
+      button.focus();
+    }
+  });
+})();

@@ -157,7 +157,7 @@ def test_edit_faq_save_draft_then_publish_reaches_the_public_api_and_search(clie
     assert values["question"] == "Làm khai sinh cho con ở đâu?" and values["procedure_id"] == PROCEDURE
     paraphrase = f"bé nhà tôi mới đẻ thì khai sinh ở chỗ nào {uuid.uuid4().hex[:4]}"
     edited = {**values, "answer": "Bạn nộp tại Trung tâm Phục vụ hành chính công cấp xã hoặc trên VNeID.",
-              "paraphrases": f"hỏi thử\n{paraphrase}"}
+              "paraphrases-0-text": "hỏi thử", "paraphrases-1-text": paraphrase}
 
     saved = post(client, url, admin, **edited, action="draft")
     assert saved.status_code == 303 and saved.headers["location"] == f"{url}?msg=saved"
@@ -218,26 +218,118 @@ def test_a_conflicting_save_keeps_the_admins_text_and_can_overwrite(client: Test
         assert kb_store.get_row(db, "faq", faq_id).draft["answer"] == "Câu trả lời của tôi, gõ rất lâu."
 
 
-def test_bad_yaml_and_schema_errors_are_shown_under_their_part_with_the_text_kept(client: TestClient,
-                                                                                    admin: str) -> None:
+def error_beside(page: str, control: str) -> str:
+    """The problems shown under one control (its <ul id="err-…">)."""
+    found = re.search(rf'<ul class="field-error" id="err-{re.escape(control)}">(.*?)</ul>', page, re.S)
+    return found.group(1) if found else ""
+
+
+def without(values: dict[str, str], *groups: str) -> dict[str, str]:
+    return {k: v for k, v in values.items() if not any(k.startswith(f"{g}-") for g in groups)}
+
+
+def test_schema_errors_are_shown_beside_their_control_with_the_values_kept(client: TestClient, admin: str) -> None:
     url = f"/console/admin/procedures/{PROCEDURE}"
     values = editor_values(client, url)
-    broken_documents = "- name: Tờ khai đăng ký khai sinh\n  copies: [01 bản\n"
-    bad_fees = "- name: Lệ phí thử\n  amount: -5\n  mức: 3\n"
-    response = post(client, url, admin, **{**values, "documents": broken_documents, "fees": bad_fees,
+    response = post(client, url, admin, **{**values, "documents-0-name": "", "fees-0-amount": "-5",
                                            "source_url": "dichvucong.gov.vn", "title": ""}, action="draft")
     assert response.status_code == 422
     page = response.text
     assert "Chưa lưu được: còn 4 chỗ cần sửa" in page
-    documents = page.split('id="f-documents"', 1)[1].split("</div>", 1)[0]
-    assert "Dòng 3, cột 1: viết sai cú pháp YAML" in documents
-    assert "copies: [01 bản" in documents  # the text as typed
-    fees = page.split('id="f-fees"', 1)[1].split("</div>", 1)[0]
-    assert "Mục 1, số tiền (amount): Không được là số âm." in fees
-    assert "Mục 1: Trường “mức” không có trong mẫu dữ liệu" in fees
-    assert "Phải là đường dẫn bắt đầu bằng https://" in page.split('id="f-source_url"', 1)[1].split("</div>", 1)[0]
+    assert "Bắt buộc, chưa nhập." in error_beside(page, "documents-0-name")
+    assert "Không được là số âm." in error_beside(page, "fees-0-amount")
+    assert "Phải là đường dẫn bắt đầu bằng https://" in error_beside(page, "source_url")
+    assert "Không được để trống." in error_beside(page, "title")
+    assert 'name="fees-0-amount" type="number" value="-5"' in page  # as typed
+    assert '<a href="#f-fees-0-amount">Phí, lệ phí · mục 1 · số tiền</a>' in page
     assert 'aria-invalid="true"' in page
+    dates = post(client, url, admin, **{**values, "fees-0-valid_from": "2027-01-01",
+                                        "fees-0-valid_until": "2026-12-31"}, action="draft")
+    assert dates.status_code == 422
+    assert "Ngày bắt đầu áp dụng đang sau ngày hết áp dụng." in error_beside(dates.text, "fees-0-valid_until")
     assert editor_values(client, url)["version"] == values["version"]  # nothing saved
+
+
+def test_no_text_area_of_the_editors_takes_yaml_or_json(client: TestClient, admin: str) -> None:
+    free_text = {"where_to_submit", "who_can_apply", "result", "processing_time", "online-note", "question", "answer"}
+    for url in (f"/console/admin/procedures/{PROCEDURE}", "/console/admin/procedures/new",
+                f"/console/admin/faqs/{published_faq()}", "/console/admin/faqs/new"):
+        page = client.get(url).text
+        areas = re.findall(r'<textarea[^>]*\bname="([^"]+)"', page)
+        assert areas and all(a in free_text or re.fullmatch(r"(steps|notes)-(\d+|__i__)-text", a) for a in areas), areas
+        assert 'class="code"' not in page and "(YAML)" not in page and "<pre" not in page
+        assert "contenteditable" not in page
+
+
+def test_every_seed_procedure_goes_through_the_form_unchanged() -> None:
+    from api.console import admin_kb_forms as forms
+    from knowledge_base.formats import procedure_content
+    from knowledge_base.loader import load_dir
+
+    for procedure in load_dir():
+        content = procedure_content(procedure)
+        result = forms.procedure_from_form(forms.procedure_values(content))
+        assert result.errors == {} and result.content == content, procedure.id
+
+
+def test_rows_are_added_reordered_and_left_out_when_empty(client: TestClient, admin: str) -> None:
+    from api.services import kb_store
+
+    url = f"/console/admin/procedures/{PROCEDURE}"
+    values = without(editor_values(client, url), "fees")
+    rows = {"fees-7-name": "Phí thử B", "fees-7-amount": "25000", "fees-7-channel": "online",
+            "fees-7-unconfirmed": "mức thu khi nộp trực tuyến",
+            "fees-3-name": "Phí thử A", "fees-3-amount": "0", "fees-3-channel": "any",
+            "fees-3-valid_from": "2026-01-01", "fees-3-valid_until": "2030-12-31", "fees-3-successor": "pending",
+            "fees-5-name": "", "fees-5-amount": "", "fees-5-channel": "any",  # an empty row: left out
+            "fees-3-provenance-source": "https://dichvucong.gov.vn/dich-vu-cong-truc-tuyen/1.001193",
+            "fees-3-provenance-read_on": "2026-09-15", "fees-3-provenance-at": "Lệ phí",
+            "fees-3-provenance-as_read-amount": "0", "fees-3-provenance-as_read-numbers-0": "85/2019/TT-BTC",
+            "fees-3-provenance-as_read-numbers-1": ""}
+    saved = post(client, url, admin, **{**values, **rows}, action="draft")
+    assert saved.status_code == 303, re.findall(r'<li><a href="#f-[^"]+">.*?</li>', saved.text)
+    with session_scope() as db:
+        fees = kb_store.get_row(db, "procedure", PROCEDURE).draft["fees"]
+    assert [(f["name"], f["amount"]) for f in fees] == [("Phí thử A", 0), ("Phí thử B", 25000)]
+    assert fees[0]["valid_until"] == "2030-12-31" and fees[0]["successor"] == "pending"
+    assert fees[0]["provenance"]["as_read"] == {"amount": 0, "numbers": ["85/2019/TT-BTC"]}
+    assert fees[1]["channel"] == "online" and "provenance" not in fees[1]
+
+
+def test_yaml_export_and_import_have_their_own_page(client: TestClient, admin: str) -> None:
+    import yaml
+
+    from api.services import kb_store
+
+    faq_id = published_faq()
+    base = f"/console/admin/faqs/{faq_id}"
+    assert f'href="{base}/yaml"' in client.get(base).text
+    page = client.get(f"{base}/yaml")
+    assert page.status_code == 200 and "Nhập thành bản nháp" in page.text
+    exported = client.get(f"{base}/yaml", params={"download": 1})
+    assert exported.headers["content-disposition"] == f'attachment; filename="{faq_id}.yml"'
+    content = yaml.safe_load(exported.text)
+    assert content["id"] == faq_id
+    version = re.search(r'name="version" value="(\d+)"', page.text).group(1)
+
+    def upload(text: str) -> object:
+        return client.post(f"{base}/yaml", data={"csrf_token": admin, "version": version},
+                           files={"file": (f"{faq_id}.yml", text.encode(), "application/x-yaml")},
+                           follow_redirects=False)
+
+    broken = upload("id: x\nanswer: [chưa đóng\n")
+    assert broken.status_code == 422 and "Tệp viết sai cú pháp YAML ở dòng" in broken.text
+    other = upload(yaml.safe_dump({**content, "id": "mot-cau-khac"}, allow_unicode=True))
+    assert other.status_code == 422 and "không phải “" in other.text
+    empty_answer = upload(yaml.safe_dump({**content, "answer": ""}, allow_unicode=True))
+    assert empty_answer.status_code == 422 and "answer" in empty_answer.text
+    imported = upload(yaml.safe_dump({**content, "answer": "Trả lời nhập từ tệp."}, allow_unicode=True))
+    assert imported.status_code == 303 and imported.headers["location"] == f"{base}?msg=imported"
+    with session_scope() as db:
+        row = kb_store.get_row(db, "faq", faq_id)
+        assert row.draft["answer"] == "Trả lời nhập từ tệp." and row.published["answer"] != row.draft["answer"]
+    stale = upload(yaml.safe_dump({**content, "answer": "Bản cũ."}, allow_unicode=True))
+    assert stale.status_code == 409  # compare-and-set: the page's version is no longer the record's
 
 
 def test_creating_a_procedure_checks_the_id(client: TestClient, admin: str) -> None:
@@ -264,8 +356,10 @@ def test_preview_composes_the_citizen_answer_from_the_form(client: TestClient, a
     assert preview.status_code == 200
     assert "Thời gian giải quyết: Trả kết quả ngay trong buổi sáng." in preview.text
     assert "<html" not in preview.text
-    broken = post(client, "/console/admin/preview/procedure", admin, **{**values, "steps": ""})
-    assert "Chưa xem trước được" in broken.text and "Các bước thực hiện: Cần ít nhất một mục." in broken.text
+    no_steps = {k: v for k, v in values.items() if not k.startswith("steps-")}
+    broken = post(client, "/console/admin/preview/procedure", admin, **no_steps)
+    assert "Chưa xem trước được" in broken.text
+    assert "Các bước thực hiện: Cần ít nhất một mục: bấm nút thêm bên dưới." in broken.text
 
 
 def test_history_then_rollback_restores_the_published_content(client: TestClient, admin: str) -> None:
@@ -333,7 +427,7 @@ def test_unanswered_question_becomes_a_prefilled_faq_and_is_marked_handled(clien
 
     form = client.get(f"/console/admin/faqs/new?from_unanswered={second}")
     values = form_values(form.text.split('id="editor"', 1)[1].split("</form>", 1)[0])
-    assert values["question"] == text.upper() and values["paraphrases"] == text.upper()
+    assert values["question"] == text.upper() and values["paraphrases-0-text"] == text.upper()
     assert values["procedure_id"] == "cap-ho-chieu-pho-thong" and values["from_unanswered"] == str(second)
     assert re.fullmatch(r"cho-chau-hoi-lam-ho-chieu-cho-be-[0-9a-f]{4}-tuoi-thi-sao-a", values["id"])
     assert "Khi bạn lưu, câu đó được đánh dấu là đã xử lý." in form.text
@@ -445,14 +539,15 @@ def test_role_changes_deactivation_and_password_reset_follow_the_rules(client: T
 
 def test_the_editor_refuses_what_kb_validate_refuses_beside_the_field(client: TestClient, admin: str) -> None:
     url = f"/console/admin/procedures/{PROCEDURE}"
-    values = editor_values(client, url)
-    fee = ("- name: Lệ phí thử\n  amount: 8000\n  provenance:\n    source: https://dichvucong.gov.vn\n"
-           "    read_on: 2026-09-15\n    at: Lệ phí\n    as_read:\n      amount: 5000\n")
-    response = post(client, url, admin, **{**values, "fees": fee, "checked_on": "2026-12-31"}, action="draft")
+    values = without(editor_values(client, url), "fees")
+    fee = {"fees-0-name": "Lệ phí thử", "fees-0-amount": "8000", "fees-0-provenance-source": "https://dichvucong.gov.vn",
+           "fees-0-provenance-read_on": "2026-09-15", "fees-0-provenance-at": "Lệ phí",
+           "fees-0-provenance-as_read-amount": "5000"}
+    response = post(client, url, admin, **{**values, **fee, "checked_on": "2026-12-31"}, action="draft")
     assert response.status_code == 422
-    fees = response.text.split('id="f-fees"', 1)[1].split("</div>", 1)[0]
-    assert "Số tiền đọc được trên trang chính thức (5.000 đồng) khác số tiền đang ghi (8.000 đồng)" in fees
-    assert "Mục 1, nguồn (provenance), nguồn (source): Nguồn “https://dichvucong.gov.vn” là trang chủ" in fees
+    assert ("Số tiền đọc được trên trang chính thức (5.000 đồng) khác số tiền đang ghi (8.000 đồng)"
+            in error_beside(response.text, "fees-0-provenance-as_read-amount"))
+    assert "Nguồn “https://dichvucong.gov.vn” là trang chủ" in error_beside(response.text, "fees-0-provenance-source")
     assert editor_values(client, url)["version"] == values["version"]  # nothing saved
 
 
