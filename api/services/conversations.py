@@ -59,3 +59,21 @@ def views(db: Session, messages: list[Message]) -> list[MessageView]:
     names = dict(db.execute(select(StaffUser.id, StaffUser.full_name).where(StaffUser.id.in_(wanted))).tuples()
                  .all()) if wanted else {}
     return [view(m, names.get(m.staff_id or 0)) for m in messages]
+
+
+# Channels whose messages can wait for the citizen (Zalo sends only within 48 hours of their last message).
+WAITING_CHANNELS = ("zalo",)
+
+
+def waiting_for_citizen(db: Session, conversation_id: int, ids: Iterable[int]) -> set[int]:
+    """Of these messages, the officer and system messages a channel could not deliver yet: they are sent when the
+    citizen next writes (the console marks them)."""
+    wanted = list(ids)
+    if not wanted:
+        return set()
+    channel = db.scalar(select(Conversation.channel).where(Conversation.id == conversation_id))
+    if channel not in WAITING_CHANNELS:
+        return set()
+    return set(db.scalars(select(Message.id).where(
+        Message.conversation_id == conversation_id, Message.id.in_(wanted), Message.pushed_at.is_(None),
+        Message.author.in_((MessageAuthor.officer, MessageAuthor.system)))))
