@@ -16,11 +16,14 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from cryptography.fernet import Fernet, InvalidToken
 from fastapi.testclient import TestClient
 from sqlalchemy import select, update
 
 from api.channels.zalo import formatting
+from api.channels.zalo.api import ZaloApi, ZaloError
 from api.channels.zalo.bot import ZaloChannel
+from api.channels.zalo.tokens import fernet
 from api.core.config import Settings
 from api.core.rate_limits import RateLimits
 from api.db.base import session_scope
@@ -473,3 +476,58 @@ def test_long_texts_are_split_and_many_buttons_spread_over_messages() -> None:
     assert formatting.parse_button("#b:42:6") == (42, 6) and formatting.parse_button("b:42:6") is None
     long_title = formatting.messages("x", [{"title": "Đ" * 150, "payload": "/p"}], 1)[0]
     assert len(long_title["attachment"]["payload"]["buttons"][0]["title"]) == formatting.MAX_TITLE
+
+
+# --- the fake is strict, and the client reads its refusals -----------------------------------------------------------
+
+def test_the_fake_refuses_what_zalo_refuses(zalo: FakeZalo) -> None:
+    api = ZaloApi(zalo.base_url, zalo.base_url, zalo.app_id, zalo.app_secret)
+    pair = api.refresh(zalo.initial_refresh)
+    with pytest.raises(ZaloError) as used:
+        api.refresh(zalo.initial_refresh)  # a refresh token works once
+    assert used.value.code == -14014 and not used.value.transient
+    with pytest.raises(ZaloError) as wrong_secret:
+        ZaloApi(zalo.base_url, zalo.base_url, zalo.app_id, "not-the-secret").refresh(pair.refresh)
+    assert wrong_secret.value.code == -14002
+    user = new_user()
+    zalo.text(user, "xin chào")  # the citizen wrote: the window is open
+    ok = {"text": "Chào bạn"}
+    assert api.send(pair.access, {"user_id": user}, ok)
+    refusals = [
+        ("", {"user_id": user}, ok, -216),  # no access token
+        ("acc-unknown", {"user_id": user}, ok, -216),
+        (pair.access, {"user_id": user, "phone": "0912345678"}, ok, -201),  # an unknown field
+        (pair.access, {}, ok, -201),  # a missing one
+        (pair.access, {"user_id": user}, {"text": "x" * 2001}, -210),
+        (pair.access, {"user_id": user}, {"text": "x", "attachment": {"type": "template", "payload": {"buttons": [
+            {"title": f"nút {n}", "type": "oa.query.hide", "payload": "#b:1:0"} for n in range(6)]}}}, -210),
+        (pair.access, {"user_id": user}, {"text": "x", "attachment": {"type": "template", "payload": {"buttons": [
+            {"title": "t" * 101, "type": "oa.query.hide", "payload": "#b:1:0"}]}}}, -210),
+        (pair.access, {"user_id": new_user()}, ok, -230),  # never wrote to the OA
+    ]
+    for token, recipient, message, code in refusals:
+        with pytest.raises(ZaloError) as refused:
+            api.send(token, recipient, message)
+        assert refused.value.code == code, (recipient, refused.value)
+    zalo.expire_access_tokens()
+    with pytest.raises(ZaloError) as expired:
+        api.send(pair.access, {"user_id": user}, ok)
+    assert expired.value.code == -124
+    api.close()
+
+
+def test_the_token_is_refreshed_before_it_expires_and_old_keys_still_decrypt(app: TestClient, zalo: FakeZalo) -> None:
+    tokens = channel(app).tokens
+    assert tokens.check().ok
+    refreshes = zalo.refreshes
+    with session_scope() as db:  # 30 minutes left: inside the 1-hour margin
+        db.execute(update(ZaloToken).values(access_expires_at=dt.datetime.now(dt.UTC) + dt.timedelta(minutes=30)))
+    assert tokens.check().ok and zalo.refreshes == refreshes + 1
+    assert tokens.check().ok and zalo.refreshes == refreshes + 1  # fresh now: no second call
+    old = tokens.crypto
+    new_key = Fernet.generate_key().decode()
+    rotated = fernet(f"{new_key},{app.app.state.settings.zalo_token_keys.get_secret_value()}")  # type: ignore[attr-defined]
+    sealed = old.encrypt(b'{"access": "a", "refresh": "r"}')
+    assert rotated.decrypt(sealed) == b'{"access": "a", "refresh": "r"}'
+    with pytest.raises(InvalidToken):
+        old.decrypt(rotated.encrypt(b"x"))  # the new key encrypts
