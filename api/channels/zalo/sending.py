@@ -17,9 +17,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from api.db.base import session_scope
 from api.db.models import ZaloUser, utcnow
-
-WINDOW = dt.timedelta(hours=48)
-MAX_PER_CITIZEN_MESSAGE = 8
+from api.domain.zalo_rules import MAX_PER_CITIZEN_MESSAGE, WINDOW
 
 
 def sendable() -> ColumnElement[bool]:
