@@ -162,6 +162,10 @@ def test_forged_foreign_and_malformed_events_are_refused_and_nothing_is_stored(a
 def test_a_text_is_stored_once_and_acknowledged_before_a_frozen_rasa_answers(app: TestClient, zalo: FakeZalo,
                                                                             monkeypatch: pytest.MonkeyPatch) -> None:
     received = fake_rasa(app, monkeypatch, CHOICES, delay=3.0)  # Rasa "frozen" for 3 s
+    # steady state: the search index built at start-up (seconds of CPU) is done, the code paths are warm
+    zalo.wait_for(lambda: app.app.state.search.index is not None, timeout=120,  # type: ignore[attr-defined]
+                  what="the search index")
+    assert post(app, zalo.sticker(new_user())).status_code == 200
     user = new_user()
     signed = zalo.text(user, "làm căn cước cần giấy tờ gì")
     started = time.perf_counter()
@@ -169,6 +173,12 @@ def test_a_text_is_stored_once_and_acknowledged_before_a_frozen_rasa_answers(app
     took = time.perf_counter() - started
     assert response.status_code == 200 and response.json() == {"ok": True, "outcome": "stored"}
     assert took < 1.0, took
+    others = []
+    for _ in range(3):  # more citizens while the first turn is still waiting for Rasa
+        started = time.perf_counter()
+        assert post(app, zalo.text(new_user(), "hộ chiếu")).json()["outcome"] == "stored"
+        others.append(time.perf_counter() - started)
+    assert max(others) < 1.0, others
     [stored] = messages_of(user)  # stored before the acknowledgement
     assert (stored.author, stored.text) == (MessageAuthor.citizen, "làm căn cước cần giấy tờ gì")
     msg_id = stored.client_msg_id
@@ -177,7 +187,7 @@ def test_a_text_is_stored_once_and_acknowledged_before_a_frozen_rasa_answers(app
     assert zalo.sent_to(user) == []
     [answer] = zalo.wait_sent(user, timeout=10)
     settle(app)
-    assert received == [(f"zalo:{user}", "làm căn cước cần giấy tờ gì")]
+    assert received[0] == (f"zalo:{user}", "làm căn cước cần giấy tờ gì")
     assert answer.text == CHOICES[0]["text"]
     assert answer.recipient == {"user_id": user, "message_id": msg_id.removeprefix("zalo:")}
     assert len([m for m in messages_of(user) if m.author == MessageAuthor.citizen]) == 1
