@@ -13,6 +13,8 @@ from api import console
 from api.channels import web
 from api.channels.telegram import webhook as telegram_webhook
 from api.channels.telegram.bot import TelegramChannel
+from api.channels.zalo import webhook as zalo_webhook
+from api.channels.zalo.bot import ZaloChannel
 from api.core.body_limit import BodyLimitMiddleware
 from api.core.config import Settings, get_settings
 from api.core.errors import install_error_handlers
@@ -70,10 +72,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if settings.telegram_bot_token.get_secret_value():  # no token: nothing Telegram-related starts
             app.state.telegram = TelegramChannel(settings, app.state.gateway)
             await app.state.telegram.start()
+        app.state.zalo = None
+        if settings.zalo_app_id:  # no app id: nothing Zalo-related starts
+            app.state.zalo = ZaloChannel(settings, app.state.gateway)
+            await app.state.zalo.start()
         log.info("app started", extra={"database": settings.database_url.split(":", 1)[0], "rasa": settings.rasa_url})
         yield
         if app.state.telegram is not None:
             await app.state.telegram.stop()
+        if app.state.zalo is not None:
+            await app.state.zalo.stop()
         await app.state.backlog.stop()
         app.state.search.close()
         await app.state.rasa.close()
@@ -90,6 +98,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(web.router)  # the widget: /widget.js and WS /api/v1/widget/ws
     app.include_router(web.pages)  # the demo portal page at "/"
     app.include_router(telegram_webhook.router)  # POST /telegram/webhook (404 unless in webhook mode)
+    app.include_router(zalo_webhook.router)  # POST /zalo/webhook (404 without ZALO_APP_ID)
     console.install(app)
 
     @app.middleware("http")

@@ -121,16 +121,27 @@ def telegram_api() -> Iterator[Any]:
 
 
 @pytest.fixture(scope="session")
-def stack(telegram_api: Any) -> Iterator[Any]:
+def zalo_api() -> Iterator[Any]:
+    """The local fake Zalo OpenAPI the shared stack's Zalo channel talks to."""
+    from tests.utils.fake_zalo import FakeZalo
+
+    with FakeZalo() as fake:
+        yield fake
+
+
+@pytest.fixture(scope="session")
+def stack(telegram_api: Any, zalo_api: Any) -> Iterator[Any]:
     """The real stack (rasa, actions, app), started once per test session for every test that asks for it.
-    Its app always runs the Telegram channel, polling the fake Bot API server (`telegram_api`)."""
+    Its app always runs the Telegram channel, polling the fake Bot API server (`telegram_api`), and the Zalo
+    channel, sending through the fake Zalo OpenAPI (`zalo_api`)."""
     from tests.utils.stack import ROOT, StackFailed, running_stack
 
     if not (ROOT / ".venv-rasa" / "bin" / "rasa").exists():
         pytest.skip("run scripts/setup.sh first")
-    telegram_env = {"TELEGRAM_BOT_TOKEN": telegram_api.token, "TELEGRAM_API_BASE_URL": telegram_api.base_url}
+    channels_env = {"TELEGRAM_BOT_TOKEN": telegram_api.token, "TELEGRAM_API_BASE_URL": telegram_api.base_url,
+                    **zalo_api.env()}
     try:
-        with running_stack(extra_env=telegram_env) as running:
+        with running_stack(extra_env=channels_env) as running:
             yield running
     except StackFailed as error:
         pytest.fail(str(error))

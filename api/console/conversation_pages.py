@@ -24,7 +24,7 @@ from api.console.web import ConsoleUser, render
 from api.db.models import Handoff, HandoffStatus, ProcedureRow, Role, StaffUser
 from api.deps import SessionDep, handoff_id_of
 from api.schemas import HandoffItem
-from api.services import handoffs, staff
+from api.services import conversations, handoffs, staff
 
 router = APIRouter(prefix="/conversations")
 CHANGED = {"HX-Trigger": json.dumps({"conversation-changed": ""})}
@@ -93,6 +93,7 @@ def conversation_page(handoff_id: str, request: Request, db: SessionDep, me: Con
     return render(request, "officer/conversation.html", {
         **status, "messages": messages, "has_older": has_older, "last_id": messages[-1].id if messages else 0,
         "pressed": pressed_titles(db, handoff.conversation_id, messages), "candidates": candidates(db, handoff),
+        "waiting_ids": conversations.waiting_for_citizen(db, handoff.conversation_id, [m.id for m in messages]),
         "quick_replies": quick_replies.all_replies(db) if status["access"].can_reply else [],
         "last_text": last_citizen_texts(db, [handoff.conversation_id]).get(handoff.conversation_id),
     })
@@ -106,7 +107,8 @@ def new_messages(handoff_id: str, request: Request, db: SessionDep, me: ConsoleU
     messages, _ = transcript_out(db, handoff.conversation_id, after=after)
     last_id = messages[-1].id if messages else after
     return render(request, "officer/_new_messages.html", {
-        "messages": messages, "last_id": last_id, "pressed": pressed_titles(db, handoff.conversation_id, messages)})
+        "messages": messages, "last_id": last_id, "pressed": pressed_titles(db, handoff.conversation_id, messages),
+        "waiting_ids": conversations.waiting_for_citizen(db, handoff.conversation_id, [m.id for m in messages])})
 
 
 @router.get("/{handoff_id}/status")

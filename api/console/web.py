@@ -114,9 +114,25 @@ def render(request: Request, name: str, context: dict[str, Any] | None = None, s
     """A console template with the shared context: the user, the CSRF token, the current path."""
     view = getattr(request.state, "console_view", None) or {"user": None, "csrf_token": ""}
     user: StaffView | None = view["user"]
-    shared = {**view, "path": request.url.path, "is_admin": bool(user and user.role == Role.admin)}
+    shared = {**view, "path": request.url.path, "is_admin": bool(user and user.role == Role.admin),
+              "channel_banners": channel_banners(request) if user else []}
     return templates.TemplateResponse(request, name, {**shared, **(context or {})}, status_code=status_code,
                                       headers=headers)
+
+
+ZALO_DEGRADED = ("Kênh Zalo đang gián đoạn: ứng dụng không làm mới được mã truy cập của Official Account, nên tin "
+                 "nhắn Zalo chưa gửi được (tin vẫn được lưu). Các kênh khác vẫn hoạt động. Quản trị viên cần cấp lại "
+                 "quyền cho ứng dụng Zalo (docs/channels.md, mục Zalo).")
+
+
+def channel_banners(request: Request) -> list[str]:
+    """Warnings every console page shows: a channel that cannot send (the Zalo token could not be refreshed)."""
+    zalo = getattr(request.app.state, "zalo", None)  # the channel object, if running (no import: layers)
+    if zalo is not None:
+        ok, detail = zalo.status()
+        if not ok and str(detail).startswith("degraded"):
+            return [ZALO_DEGRADED]
+    return []
 
 
 def error_page(request: Request, message: str, status_code: int) -> Response:

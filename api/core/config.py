@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import hashlib
 import secrets
@@ -88,6 +89,20 @@ class Settings(BaseSettings):
         default=SecretStr(""), description="X-Telegram-Bot-Api-Secret-Token Telegram sends; empty = derived")
     telegram_api_base_url: str = Field(default="https://api.telegram.org",
                                        description="Bot API server (a local Bot API server, or a fake one in tests)")
+    zalo_app_id: str = Field(default="", description="the app's id on developers.zalo.me; empty = no Zalo channel")
+    zalo_app_secret: SecretStr = Field(default=SecretStr(""), description="the app's secret key (OAuth v4 calls)")
+    zalo_oa_secret_key: SecretStr = Field(default=SecretStr(""),
+                                          description="the OA secret key that signs webhook events")
+    zalo_refresh_token: SecretStr = Field(
+        default=SecretStr(""), description="a refresh token from authorising the OA; used once, then the stored "
+                                           "pair is refreshed by the app (a new value here replaces it)")
+    zalo_token_keys: SecretStr = Field(
+        default=SecretStr(""), description="Fernet keys (comma-separated, newest first) encrypting the stored token "
+                                           "pair; empty in development = derived from SECRET_KEY")
+    zalo_api_base_url: str = Field(default="https://openapi.zalo.me", description="OA OpenAPI (a fake in tests)")
+    zalo_oauth_base_url: str = Field(default="https://oauth.zaloapp.com", description="Zalo OAuth v4")
+    zalo_refresh_margin_s: int = Field(default=3600, ge=60, description="refresh the access token this long before "
+                                                                        "it expires")
     log_level: str = "INFO"
     log_json: bool = True
 
@@ -114,6 +129,13 @@ class Settings(BaseSettings):
         if not self.telegram_webhook_secret.get_secret_value():  # Telegram allows A-Z a-z 0-9 _ -
             derived = hashlib.sha256(f"telegram-webhook:{self.secret_key}".encode()).hexdigest()
             self.telegram_webhook_secret = SecretStr(derived)
+        self.zalo_api_base_url = self.zalo_api_base_url.rstrip("/")
+        self.zalo_oauth_base_url = self.zalo_oauth_base_url.rstrip("/")
+        if self.zalo_app_id and not self.zalo_token_keys.get_secret_value():
+            if self.environment == "production":
+                raise ValueError("ZALO_TOKEN_KEYS must be set in production (a Fernet key)")
+            key = hashlib.sha256(f"zalo-tokens:{self.secret_key}".encode()).digest()
+            self.zalo_token_keys = SecretStr(base64.urlsafe_b64encode(key).decode())
         return self
 
     def zone(self) -> ZoneInfo:

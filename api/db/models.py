@@ -239,3 +239,33 @@ class QuickReply(Base):
     created_by: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id", ondelete="SET NULL"))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+
+
+class ZaloToken(Base):
+    """The Zalo OA's token pair (one row per app), encrypted: `sealed` is Fernet over {"access", "refresh"}.
+    A refresh token works once, so a refresh locks this row (replicas wait, then use the new pair)."""
+
+    __tablename__ = "zalo_tokens"
+
+    app_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    sealed: Mapped[str] = mapped_column(Text)
+    access_expires_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    # sha256 of the ZALO_REFRESH_TOKEN setting the pair came from: a new setting value replaces the pair
+    seed_hash: Mapped[str] = mapped_column(String(64))
+    refreshed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    failure: Mapped[str | None] = mapped_column(String(300))  # why the last refresh failed; None when it worked
+    failed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class ZaloUser(Base):
+    """What Zalo's sending rules need per citizen: when they last wrote (the 48-hour window), how many messages
+    were sent since (at most 8), whether they unfollowed the OA (no pushes)."""
+
+    __tablename__ = "zalo_users"
+
+    user_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    last_msg_id: Mapped[str | None] = mapped_column(String(64))
+    last_citizen_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    sent_since: Mapped[int] = mapped_column(Integer, default=0)
+    unfollowed: Mapped[bool] = mapped_column(default=False)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)

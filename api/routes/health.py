@@ -57,4 +57,7 @@ async def readyz(request: Request) -> JSONResponse:
     if (telegram := getattr(request.app.state, "telegram", None)) is not None:
         ok, detail = telegram.status()  # reported, not required: a Telegram outage must not stop the other channels
         body["telegram"] = {"ok": ok, "detail": detail, "required": False}
+    if (zalo := getattr(request.app.state, "zalo", None)) is not None:
+        ok, detail = zalo.status()  # "degraded: …" when its token cannot be refreshed; the other channels go on
+        body["zalo"] = {"ok": ok, "detail": detail, "required": False}
     return JSONResponse({"ready": ready, "checks": body}, status_code=200 if ready else 503)

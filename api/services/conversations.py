@@ -8,7 +8,9 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from api.db.models import Conversation, ConversationMode, Message, MessageAuthor, StaffUser
+from api.core.security import as_utc
+from api.db.models import Conversation, ConversationMode, Message, MessageAuthor, StaffUser, ZaloUser, utcnow
+from api.domain import zalo_rules
 from api.domain.messages import MessageView
 
 
@@ -59,3 +61,22 @@ def views(db: Session, messages: list[Message]) -> list[MessageView]:
     names = dict(db.execute(select(StaffUser.id, StaffUser.full_name).where(StaffUser.id.in_(wanted))).tuples()
                  .all()) if wanted else {}
     return [view(m, names.get(m.staff_id or 0)) for m in messages]
+
+
+def waiting_for_citizen(db: Session, conversation_id: int, ids: Iterable[int]) -> set[int]:
+    """Of these messages, the officer and system messages Zalo's rules hold back: the citizen last wrote more than
+    48 hours ago, was sent 8 messages since, or unfollowed the OA. They go out when the citizen next writes (the
+    console marks them)."""
+    wanted = list(ids)
+    conversation = db.get(Conversation, conversation_id)
+    if not wanted or conversation is None or conversation.channel != "zalo":
+        return set()
+    citizen = db.get(ZaloUser, conversation.user_id)
+    held = (citizen is None or citizen.unfollowed or citizen.last_citizen_at is None
+            or as_utc(citizen.last_citizen_at) < utcnow() - zalo_rules.WINDOW
+            or citizen.sent_since >= zalo_rules.MAX_PER_CITIZEN_MESSAGE)
+    if not held:
+        return set()
+    return set(db.scalars(select(Message.id).where(
+        Message.conversation_id == conversation_id, Message.id.in_(wanted), Message.pushed_at.is_(None),
+        Message.author.in_((MessageAuthor.officer, MessageAuthor.system)))))

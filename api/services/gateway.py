@@ -1,4 +1,4 @@
-"""The gateway: every citizen message from every channel (REST, widget, Telegram) passes here.
+"""The gateway: every citizen message from every channel (REST, widget, Telegram, Zalo) passes here.
 
 1. Checked once (empty, too long, a button payload's form) and rate-limited per conversation and client address.
 2. Stored and committed before anything else happens: nothing is lost if Rasa fails or the process dies.
@@ -283,10 +283,19 @@ class Gateway:
     async def handle(self, message: CitizenMessage) -> GatewayResult:
         """Take one citizen message: check, rate-limit, store, answer (or tell why not yet)."""
         message = self.check(message)
+        return await self.respond(message, await self.take(message))
+
+    async def take(self, message: CitizenMessage) -> Stored:
+        """Rate-limit and store a checked message (a channel that acknowledges before answering, as Zalo's
+        webhook, calls this, acknowledges, then `respond`)."""
         verdict = await self.limits.citizen_message(message.conversation_key, message.client)
         if not verdict.allowed:
             raise MessageRefused("rate_limited", retry_after=verdict.retry_after)
-        stored = await run_in_threadpool(store_citizen_message, message, self.settings)
+        return await run_in_threadpool(store_citizen_message, message, self.settings)
+
+    async def respond(self, message: CitizenMessage, stored: Stored) -> GatewayResult:
+        """What a stored citizen message gets: the same replies again for a duplicate, the officers' notice, the
+        busy notice, the handoff, or the bot's turn."""
         if stored.duplicate:
             return await self._again(stored)
         if stored.waiting_reply is not None:
