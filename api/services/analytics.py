@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from api.core.privacy import mask_pii
@@ -110,23 +110,26 @@ def _rate(part: int, whole: int) -> float | None:
 
 # --- counters -------------------------------------------------------------------------------------------------
 
+D = AnalyticsDaily.__table__.c  # Core columns: plain rows, no ORM loading
+
+
 def _counters(db: Session, f: Filters) -> dict[tuple[str, str], int]:
     """(metric, key) → count over the period and channel."""
-    query = (select(AnalyticsDaily.metric, AnalyticsDaily.key, func.sum(AnalyticsDaily.count))
-             .where(AnalyticsDaily.day >= f.start, AnalyticsDaily.day <= f.end)
-             .group_by(AnalyticsDaily.metric, AnalyticsDaily.key))
+    query = (select(D.metric, D.key, func.sum(D.count)).where(D.day >= f.start, D.day <= f.end)
+             .group_by(D.metric, D.key))
     if f.channel:
-        query = query.where(AnalyticsDaily.channel == f.channel)
+        query = query.where(D.channel == f.channel)
     return {(metric, key): int(count) for metric, key, count in db.execute(query)}
 
 
-def _daily(db: Session, f: Filters, metrics: Sequence[str]) -> dict[tuple[str, str], Counter[dt.date]]:
-    """(metric, key) → day → count, and (metric, "*") → day → the metric's total."""
-    query = (select(AnalyticsDaily.day, AnalyticsDaily.metric, AnalyticsDaily.key, func.sum(AnalyticsDaily.count))
-             .where(AnalyticsDaily.day >= f.start, AnalyticsDaily.day <= f.end, AnalyticsDaily.metric.in_(metrics))
-             .group_by(AnalyticsDaily.day, AnalyticsDaily.metric, AnalyticsDaily.key))
+def _daily(db: Session, f: Filters) -> dict[tuple[str, str], Counter[dt.date]]:
+    """Per day: conversations, messages and the knowledge-base decisions — (metric, key) → day → count, and
+    (metric, "*") → day → the metric's total."""
+    wanted = or_(D.metric.in_(("conversations", "messages")), and_(D.metric == "decisions", D.key.in_(KB_DECISIONS)))
+    query = (select(D.day, D.metric, D.key, func.sum(D.count))
+             .where(D.day >= f.start, D.day <= f.end, wanted).group_by(D.day, D.metric, D.key))
     if f.channel:
-        query = query.where(AnalyticsDaily.channel == f.channel)
+        query = query.where(D.channel == f.channel)
     series: dict[tuple[str, str], Counter[dt.date]] = defaultdict(Counter)
     for day, metric, key, count in db.execute(query):
         series[(metric, key)][day] += int(count)
@@ -135,7 +138,7 @@ def _daily(db: Session, f: Filters, metrics: Sequence[str]) -> dict[tuple[str, s
 
 
 def channels(db: Session) -> list[str]:
-    return sorted(c for c in db.scalars(select(AnalyticsDaily.channel).distinct()) if c)
+    return sorted(c for c in db.scalars(select(D.channel).distinct()) if c)
 
 
 # --- handoffs -------------------------------------------------------------------------------------------------
@@ -301,7 +304,7 @@ def dashboard(db: Session, f: Filters, zone: ZoneInfo, office: OfficeHours,
         "daily": Table("daily", "Theo ngày", ["Ngày", "Cuộc trò chuyện", "Tin nhắn", "Trả lời", "Hỏi lại",
                                               "Không có câu trả lời", "Chuyển cán bộ"]),
     }
-    series = _daily(db, f, ["conversations", "messages", "decisions"])
+    series = _daily(db, f)
     handoffs_by_day = Counter(h.created_at.astimezone(zone).date() for h in facts)
     for day in f.days:
         tables["daily"].rows.append([day.isoformat(), series[("conversations", "")][day],

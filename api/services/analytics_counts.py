@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, Select, delete, func, literal_column, select, update
+from sqlalchemy import ColumnElement, Select, Table, delete, func, literal_column, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
@@ -29,7 +29,6 @@ from api.db.models import AnalyticsDaily, AnalyticsSource, Conversation, Message
 SETTLE_SECONDS = 30
 _ZONE_NAME = re.compile(r"^[A-Za-z0-9_/+-]+$")
 REFRESH_EVERY_SECONDS = 60
-BATCH = 500
 
 
 def local_day(db: Session, column: Any, zone: ZoneInfo) -> ColumnElement[Any]:
@@ -93,14 +92,16 @@ def _settled_upto(db: Session, source: Source, after: int, cutoff: dt.datetime) 
 
 
 def _add(db: Session, rows: list[dict[str, Any]]) -> None:
-    """count += n for each (day, channel, metric, key), inserting the rows that are new."""
-    dialect = db.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    for start in range(0, len(rows), BATCH):
-        statement = insert(AnalyticsDaily).values(rows[start:start + BATCH])
-        db.execute(statement.on_conflict_do_update(
-            index_elements=["day", "channel", "metric", "key"],
-            set_={"count": AnalyticsDaily.count + statement.excluded.count}))
+    """count += n for each (day, channel, metric, key), inserting the rows that are new (one executemany)."""
+    if not rows:
+        return
+    insert = postgresql.insert if db.get_bind().dialect.name == "postgresql" else sqlite.insert
+    table = AnalyticsDaily.__table__
+    assert isinstance(table, Table)
+    statement = insert(table)
+    statement = statement.on_conflict_do_update(index_elements=["day", "channel", "metric", "key"],
+                                                set_={"count": table.c.count + statement.excluded.count})
+    db.connection().execute(statement, rows)
 
 
 def _as_date(value: Any) -> dt.date:
