@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import html
 import io
 from collections.abc import Sequence
 
 import leather
 
 WIDTH, HEIGHT = 560, 260
+leather.theme.title_font_family = leather.theme.tick_font_family = "sans-serif"  # leather's default: Monaco
 
 
 def line_chart(points: Sequence[tuple[dt.date, float]], title: str) -> str:
@@ -21,4 +23,7 @@ def line_chart(points: Sequence[tuple[dt.date, float]], title: str) -> str:
     chart.add_line(list(points), width=2)
     out = io.StringIO()
     chart.to_svg(out, width=WIDTH, height=HEIGHT)
-    return out.getvalue()
+    svg = out.getvalue()
+    svg = svg[svg.index("<svg"):]  # inline in HTML: no XML declaration or doctype
+    label = html.escape(title, quote=True)
+    return svg.replace("<svg ", f'<svg viewBox="0 0 {WIDTH} {HEIGHT}" role="img" aria-label="{label}" ', 1)
