@@ -69,7 +69,7 @@ def dashboard_page(request: Request, db: SessionDep, user: ConsoleUser, period: 
     }
     return render(request, "analytics/dashboard.html", {
         "board": board, "s": board.summary, "t": board.tables, "charts": charts, "periods": analytics.PERIODS,
-        "channels": analytics.channels(db), "decision_names": DECISION_NAMES, "aspect_names": ASPECT_LABELS,
+        "channels": board.summary["channels"], "decision_names": DECISION_NAMES, "aspect_names": ASPECT_LABELS,
         "query": f"period={f.period}&channel={f.channel or ''}"})
 
 

@@ -113,13 +113,17 @@ def _rate(part: int, whole: int) -> float | None:
 D = AnalyticsDaily.__table__.c  # Core columns: plain rows, no ORM loading
 
 
-def _counters(db: Session, f: Filters) -> dict[tuple[str, str], int]:
-    """(metric, key) → count over the period and channel."""
-    query = (select(D.metric, D.key, func.sum(D.count)).where(D.day >= f.start, D.day <= f.end)
-             .group_by(D.metric, D.key))
-    if f.channel:
-        query = query.where(D.channel == f.channel)
-    return {(metric, key): int(count) for metric, key, count in db.execute(query)}
+def _counters(db: Session, f: Filters) -> tuple[dict[tuple[str, str], int], list[str]]:
+    """(metric, key) → count over the period and channel, and the channels seen in the period (one scan)."""
+    query = (select(D.channel, D.metric, D.key, func.sum(D.count)).where(D.day >= f.start, D.day <= f.end)
+             .group_by(D.channel, D.metric, D.key))
+    counts: dict[tuple[str, str], int] = defaultdict(int)
+    seen: set[str] = set()
+    for channel, metric, key, count in db.execute(query):
+        seen.add(channel)
+        if not f.channel or channel == f.channel:
+            counts[(metric, key)] += int(count)
+    return dict(counts), sorted(c for c in seen if c)
 
 
 def _daily(db: Session, f: Filters) -> dict[tuple[str, str], Counter[dt.date]]:
@@ -271,13 +275,14 @@ def dashboard(db: Session, f: Filters, zone: ZoneInfo, office: OfficeHours,
               now: dt.datetime | None = None) -> Dashboard:
     """Everything an admin sees for the period and channel."""
     analytics_counts.refresh_if_stale(db, zone, now)
-    counts = _counters(db, f)
+    counts, seen_channels = _counters(db, f)
     decisions = {key: n for (metric, key), n in counts.items() if metric == "decisions"}
     searched = sum(decisions.get(d, 0) for d in KB_DECISIONS)
     facts = handoff_facts(db, f, zone)
     waits = [w for h in facts if (w := h.wait_seconds) is not None]
     csat_avg, distribution = _csat(facts)
     summary: dict[str, Any] = {
+        "channels": seen_channels,
         "conversations": counts.get(("conversations", ""), 0),
         "messages": sum(n for (metric, _), n in counts.items() if metric == "messages"),
         "citizen_messages": counts.get(("messages", "citizen"), 0),

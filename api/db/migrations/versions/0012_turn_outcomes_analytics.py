@@ -40,6 +40,7 @@ def upgrade() -> None:
         sa.Column("metric", sa.String(length=24), primary_key=True),
         sa.Column("key", sa.String(length=160), primary_key=True),
         sa.Column("count", sa.Integer(), nullable=False),
+        sqlite_with_rowid=False,  # SQLite: the rows live in the key's order, a period's scan reads no other page
     )
     op.create_table(
         "analytics_sources",
