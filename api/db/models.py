@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-from typing import Any, ClassVar
+from typing import Any
 
 from sqlalchemy import (
     JSON,
@@ -282,7 +282,7 @@ class AnalyticsDaily(Base):
     source tables by `api/services/analytics_store.py` (incrementally, by id), rebuilt by `rebuild-analytics`."""
 
     __tablename__ = "analytics_daily"
-    __table_args__: ClassVar[dict[str, Any]] = {"sqlite_with_rowid": False}
+    __table_args__ = ({"sqlite_with_rowid": False},)
 
     day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
     channel: Mapped[str] = mapped_column(String(32), primary_key=True)
