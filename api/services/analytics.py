@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, func, null, or_, select
 from sqlalchemy.orm import Session
 
 from api.core.privacy import mask_pii
@@ -169,13 +169,18 @@ class HandoffFact:
         return max(0.0, (self.first_reply_at - self.claimed_at).total_seconds())
 
 
-def handoff_facts(db: Session, f: Filters, zone: ZoneInfo, officer_id: int | None = None) -> list[HandoffFact]:
-    """The period's handoffs (opened in it), with the first reply of the officer who claimed each."""
+def handoff_facts(db: Session, f: Filters, zone: ZoneInfo, officer_id: int | None = None,
+                  first_replies: bool = True) -> list[HandoffFact]:
+    """The period's handoffs (opened in it), with the first reply of the officer who claimed each (one index seek
+    per handoff: only when asked)."""
     start, end = f.bounds(zone)
-    first_reply = (select(func.min(Message.created_at))
-                   .where(Message.conversation_id == Handoff.conversation_id, Message.author == MessageAuthor.officer,
-                          Message.staff_id == Handoff.officer_id, Message.created_at >= Handoff.claimed_at)
-                   .correlate(Handoff).scalar_subquery())
+    first_reply: Any = null()
+    if first_replies:
+        first_reply = (select(func.min(Message.created_at))
+                       .where(Message.conversation_id == Handoff.conversation_id,
+                              Message.author == MessageAuthor.officer, Message.staff_id == Handoff.officer_id,
+                              Message.created_at >= Handoff.claimed_at)
+                       .correlate(Handoff).scalar_subquery())
     query = (select(Handoff.id, Handoff.reason, Handoff.retrieved, Handoff.officer_id, Handoff.rating,
                     Handoff.created_at, Handoff.claimed_at, first_reply)
              .where(Handoff.created_at >= start, Handoff.created_at < end))
@@ -271,6 +276,40 @@ def _seconds(value: float | None) -> int | None:
     return None if value is None else round(value)
 
 
+def _counter_tables(db: Session, counts: dict[tuple[str, str], int]) -> dict[str, Table]:
+    decisions = {key: n for (metric, key), n in counts.items() if metric == "decisions"}
+    asked = Counter({key: n for (metric, key), n in counts.items() if metric == "procedures"})
+    aspects = Counter({key: n for (metric, key), n in counts.items() if metric == "aspects"})
+    return {
+        "decisions": Table("decisions", "Lượt trả lời của trợ lý theo kết quả", ["Kết quả", "Số lượt"],
+                           [[d, n] for d, n in sorted(decisions.items(), key=lambda item: -item[1])]),
+        "procedures": _procedure_table(db, "procedures", "Thủ tục được hỏi nhiều nhất", asked, "Số lượt trả lời"),
+        "aspects": Table("aspects", "Nội dung được hỏi", ["Nội dung", "Số lượt trả lời"],
+                         [[a, n] for a, n in aspects.most_common(TOP)]),
+    }
+
+
+def _daily_table(db: Session, f: Filters, zone: ZoneInfo,
+                 facts: Sequence[HandoffFact]) -> tuple[Table, dict[str, list[tuple[dt.date, float]]]]:
+    """The daily table and the trend charts' series."""
+    series = _daily(db, f)
+    handoffs_by_day = Counter(h.created_at.astimezone(zone).date() for h in facts)
+    daily = Table("daily", "Theo ngày", ["Ngày", "Cuộc trò chuyện", "Tin nhắn", "Trả lời", "Hỏi lại",
+                                         "Không có câu trả lời", "Chuyển cán bộ"])
+    for day in f.days:
+        daily.rows.append([day.isoformat(), series[("conversations", "")][day], series[("messages", "*")][day],
+                           series[("decisions", "answer")][day], series[("decisions", "clarify")][day],
+                           series[("decisions", "none")][day], handoffs_by_day[day]])
+    trend = {
+        "conversations": [(d, float(series[("conversations", "")][d])) for d in f.days],
+        "messages": [(d, float(series[("messages", "*")][d])) for d in f.days],
+        "answer_rate": [(d, _rate(series[("decisions", "answer")][d], sum(
+            series[("decisions", k)][d] for k in KB_DECISIONS)) or 0.0) for d in f.days],
+        "handoffs": [(d, float(handoffs_by_day[d])) for d in f.days],
+    }
+    return daily, trend
+
+
 def dashboard(db: Session, f: Filters, zone: ZoneInfo, office: OfficeHours,
               now: dt.datetime | None = None) -> Dashboard:
     """Everything an admin sees for the period and channel."""
@@ -296,46 +335,28 @@ def dashboard(db: Session, f: Filters, zone: ZoneInfo, office: OfficeHours,
         "csat_avg": csat_avg,
         "csat_count": sum(n for _, n in distribution),
     }
-    asked = Counter({key: n for (metric, key), n in counts.items() if metric == "procedures"})
-    aspects = Counter({key: n for (metric, key), n in counts.items() if metric == "aspects"})
-    tables = {
-        "decisions": Table("decisions", "Lượt trả lời của trợ lý theo kết quả", ["Kết quả", "Số lượt"],
-                           [[d, n] for d, n in sorted(decisions.items(), key=lambda item: -item[1])]),
-        "procedures": _procedure_table(db, "procedures", "Thủ tục được hỏi nhiều nhất", asked, "Số lượt trả lời"),
-        "aspects": Table("aspects", "Nội dung được hỏi", ["Nội dung", "Số lượt trả lời"],
-                         [[a, n] for a, n in aspects.most_common(TOP)]),
-        "unanswered": unanswered_groups(db, f, zone),
-        **_handoff_tables(db, facts),
-        "daily": Table("daily", "Theo ngày", ["Ngày", "Cuộc trò chuyện", "Tin nhắn", "Trả lời", "Hỏi lại",
-                                              "Không có câu trả lời", "Chuyển cán bộ"]),
-    }
-    series = _daily(db, f)
-    handoffs_by_day = Counter(h.created_at.astimezone(zone).date() for h in facts)
-    for day in f.days:
-        tables["daily"].rows.append([day.isoformat(), series[("conversations", "")][day],
-                                     series[("messages", "*")][day],
-                                     series[("decisions", "answer")][day], series[("decisions", "clarify")][day],
-                                     series[("decisions", "none")][day], handoffs_by_day[day]])
-    trend = {
-        "conversations": [(d, float(series[("conversations", "")][d])) for d in f.days],
-        "messages": [(d, float(series[("messages", "*")][d])) for d in f.days],
-        "answer_rate": [(d, _rate(series[("decisions", "answer")][d], sum(
-            series[("decisions", k)][d] for k in KB_DECISIONS)) or 0.0) for d in f.days],
-        "handoffs": [(d, float(handoffs_by_day[d])) for d in f.days],
-    }
+    daily, trend = _daily_table(db, f, zone, facts)
+    tables = {**_counter_tables(db, counts), "unanswered": unanswered_groups(db, f, zone),
+              **_handoff_tables(db, facts), "daily": daily}
     return Dashboard(f, summary, tables, trend)
 
 
 HANDOFF_TABLES = ("csat", "handoff_procedures", "csat_procedures", "officers")
 
 
-def table(db: Session, f: Filters, zone: ZoneInfo, office: OfficeHours, name: str) -> Table | None:
+def table(db: Session, f: Filters, zone: ZoneInfo, office: OfficeHours, name: str,
+          now: dt.datetime | None = None) -> Table | None:
     """One dashboard table (the CSV export), computing only what it needs; None for an unknown name."""
     if name == "unanswered":
         return unanswered_groups(db, f, zone)
     if name in HANDOFF_TABLES:
-        return _handoff_tables(db, handoff_facts(db, f, zone))[name]
-    return dashboard(db, f, zone, office).tables.get(name)
+        return _handoff_tables(db, handoff_facts(db, f, zone, first_replies=name == "officers"))[name]
+    if name not in ("decisions", "procedures", "aspects", "daily"):
+        return None
+    analytics_counts.refresh_if_stale(db, zone, now)
+    if name == "daily":
+        return _daily_table(db, f, zone, handoff_facts(db, f, zone, first_replies=False))[0]
+    return _counter_tables(db, _counters(db, f)[0])[name]
 
 
 def _handoff_tables(db: Session, facts: Sequence[HandoffFact]) -> dict[str, Table]:

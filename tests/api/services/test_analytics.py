@@ -188,3 +188,14 @@ def test_percentile() -> None:
     assert analytics.percentile([5.0], 0.9) == 5.0
     assert analytics.percentile([float(n) for n in range(1, 11)], 0.9) == 9.0
     assert analytics.percentile([3.0, 1.0, 2.0], 0.5) == 2.0
+
+
+def test_each_export_is_the_dashboards_table(seeded: dict[str, int]) -> None:
+    settings = get_settings()
+    for f in (PERIOD, WEB):
+        shown = board(f).tables
+        with session_scope() as db:
+            for name, table in shown.items():
+                exported = analytics.table(db, f, settings.zone(), settings.office(), name)
+                assert exported is not None and (exported.columns, exported.rows) == (table.columns, table.rows), name
+            assert analytics.table(db, f, settings.zone(), settings.office(), "nothing") is None
