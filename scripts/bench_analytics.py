@@ -288,8 +288,8 @@ def report(runs: list[dict[str, Any]], loads: int) -> str:
     worst = {r["kind"]: max(p95 for _, _, p95 in r["results"]) for r in runs}
     head = [f"- {r['kind']}: {r['counts']['messages']:,} messages, {r['counts']['conversations']:,} conversations, "
             f"{r['counts']['turn_outcomes']:,} turn outcomes, {r['counts']['handoffs']:,} handoffs, "
-            f"{r['counts']['unanswered']:,} unanswered questions over 12 months (seeded in {r['seed_s']:.0f} s, "
-            f"nan: seeded by an earlier run); "
+            f"{r['counts']['unanswered']:,} unanswered questions over 12 months ("
+            + ("seeded by an earlier run" if r["seed_s"] != r["seed_s"] else f"seeded in {r['seed_s']:.0f} s") + "); "
             f"`rebuild-analytics` counted them in **{r['rebuild_s']:.1f} s** ({r['rows']:,} counter rows); "
             f"slowest p95 **{worst[r['kind']] * 1000:.0f} ms**" for r in runs]
     return "\n".join(head) + f"\n\np50 / p95 over {loads} loads of each (admin session, no result cache):\n\n" + \
