@@ -147,3 +147,16 @@ def create_admin(
         typer.echo(error.message, err=True)
         raise typer.Exit(1) from None
 
+
+
+@cli.command("rebuild-analytics")
+def rebuild_analytics() -> None:
+    """Count the dashboard's daily counters again from the messages, conversations and turn outcomes."""
+    from api.core.config import get_settings
+    from api.db.base import session_scope
+    from api.services import analytics_counts
+
+    started = time.perf_counter()
+    with session_scope() as db:
+        rows = analytics_counts.rebuild(db, get_settings().zone())
+    typer.echo(f"analytics rebuilt: {rows} counter rows in {time.perf_counter() - started:.1f} s")

@@ -12,6 +12,7 @@ from fastapi.responses import Response
 from fastapi.staticfiles import StaticFiles
 
 from api.console import (
+    analytics_pages,
     auth_pages,
     conversation_pages,
     history_pages,
@@ -41,6 +42,7 @@ router.include_router(live.router)
 router.include_router(kb_pages.router)
 router.include_router(history_pages.router)
 router.include_router(quick_replies.router)
+router.include_router(analytics_pages.router)
 
 
 def install(app: FastAPI) -> None:

@@ -6,7 +6,20 @@ import datetime as dt
 import enum
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Enum, ForeignKey, Index, Integer, String, Text, UniqueConstraint, func
+from sqlalchemy import (
+    JSON,
+    Date,
+    DateTime,
+    Enum,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from api.db.base import Base
@@ -269,3 +282,50 @@ class ZaloUser(Base):
     sent_since: Mapped[int] = mapped_column(Integer, default=0)
     unfollowed: Mapped[bool] = mapped_column(default=False)
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+
+
+class TurnOutcome(Base):
+    """What one bot turn decided, as data (analytics): recorded by the turn function, attached by the gateway to the
+    bot's first reply (`message_id`) and to the citizen message it answered. Decisions: answer | clarify | none |
+    out_of_scope (Rasa replied by itself: small talk or a question outside public services) | handoff | busy (the
+    busy notice; the backlog answers later) | unavailable (Rasa or the action server failed) | complaint | rating |
+    greet. No text: the message beside it holds what was said."""
+
+    __tablename__ = "turn_outcomes"
+    __table_args__ = (Index("ix_turn_outcomes_conversation_pending", "conversation_id", "message_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    conversation_id: Mapped[int | None] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"))
+    message_id: Mapped[int | None] = mapped_column(ForeignKey("messages.id", ondelete="CASCADE"), index=True)
+    citizen_message_id: Mapped[int | None] = mapped_column(ForeignKey("messages.id", ondelete="CASCADE"))
+    channel: Mapped[str] = mapped_column(String(32), default="")
+    decision: Mapped[str] = mapped_column(String(16))
+    procedure_id: Mapped[str | None] = mapped_column(String(120))
+    aspect: Mapped[str | None] = mapped_column(String(32))
+    score: Mapped[float | None] = mapped_column(Float)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class AnalyticsDaily(Base):
+    """Daily counters for the dashboard, per office-local day and channel: metric conversations (key ""), messages
+    (key: author), decisions (key: decision), procedures and aspects (key: the id answered). Kept up from the
+    source tables by `api/services/analytics_store.py` (incrementally, by id), rebuilt by `rebuild-analytics`."""
+
+    __tablename__ = "analytics_daily"
+    __table_args__ = ({"sqlite_with_rowid": False},)
+
+    day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    channel: Mapped[str] = mapped_column(String(32), primary_key=True)
+    metric: Mapped[str] = mapped_column(String(24), primary_key=True)
+    key: Mapped[str] = mapped_column(String(160), primary_key=True, default="")
+    count: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class AnalyticsSource(Base):
+    """How far each source table has been counted into `analytics_daily` (its last id) and when."""
+
+    __tablename__ = "analytics_sources"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    last_id: Mapped[int] = mapped_column(Integer, default=0)
+    refreshed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))

@@ -24,16 +24,13 @@ from api.db.base import rows_changed, session_scope
 from api.db.models import Conversation, ConversationMode, Message, TurnState, utcnow
 from api.services import events
 from api.services.gateway import (
-    BOT_UNAVAILABLE,
     PENDING,
     Gateway,
-    Reply,
     Stored,
     finish_turn,
     hand_over,
     is_handoff_payload,
 )
-from knowledge_base.vocabulary import HANDOFF_BUTTON
 
 log = logging.getLogger(__name__)
 
@@ -139,4 +136,4 @@ class Backlog:
         else:
             async with self.gateway.admission.slot(None):
                 replies = await self.gateway.ask_rasa(stored.sender, claimed.said, self.settings.turn_timeout_s)
-            await run_in_threadpool(finish_turn, stored, replies or [Reply(BOT_UNAVAILABLE, [HANDOFF_BUTTON])], False)
+            await run_in_threadpool(finish_turn, stored, replies, False)

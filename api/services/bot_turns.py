@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from api.core.config import Settings
 from api.db.models import utcnow
-from api.services import checklist, handoffs
+from api.services import checklist, handoffs, turn_outcomes
 from api.services.answering import Answerer, Question, fold_text
 from api.services.conversations import split_sender
 from knowledge_base import answers
@@ -134,7 +134,16 @@ def answer_turn(db: Session, search: SearchService, settings: Settings, sender: 
 
 def take_turn(db: Session, search: SearchService, settings: Settings, *, action: str, sender: str,
               question: Question) -> TurnResult:
-    """The turn for the action Rasa chose (one of ACTIONS)."""
+    """The turn for the action Rasa chose (one of ACTIONS), its outcome recorded as data (`turn_outcomes`): the
+    gateway attaches it to the reply it stores."""
+    result = _turn(db, search, settings, action=action, sender=sender, question=question)
+    outcome = result.outcome
+    turn_outcomes.record_pending(db, sender, outcome.decision, outcome.procedure_id, outcome.aspect, outcome.score)
+    return result
+
+
+def _turn(db: Session, search: SearchService, settings: Settings, *, action: str, sender: str,
+          question: Question) -> TurnResult:
     if action == "action_answer":
         return answer_turn(db, search, settings, sender, question)
     if action == "action_handoff":

@@ -35,9 +35,9 @@ from api.core.rate_limits import RateLimits
 from api.db.base import session_scope
 from api.db.models import Conversation, ConversationMode, Message, MessageAuthor, TurnState, utcnow
 from api.runtime.rasa_client import RasaClient, RasaUnavailable
-from api.services import bot_turns, events, handoffs
+from api.services import bot_turns, events, handoffs, turn_outcomes
 from api.services.answering import fold_text
-from api.services.conversations import get_or_create
+from api.services.conversations import get_or_create, split_sender
 from knowledge_base.vocabulary import HANDOFF_BUTTON, REQUEST_HUMAN
 
 log = logging.getLogger(__name__)
@@ -193,13 +193,17 @@ def store_citizen_message(message: CitizenMessage, settings: Settings) -> Stored
                           seen.turn_state)
         waiting = handoffs.waiting_reply(db, conversation, settings.office()) if with_officer else None
         if state == TurnState.deferred:
+            turn_outcomes.record(db, conversation.id, conversation.channel, "busy", citizen_message_id=row.id)
             events.after_commit(db, events.TURNS)
         return Stored(conversation.id, conversation.rasa_sender, conversation.mode, row.id, False, state, waiting)
 
 
-def store_replies(db: Session, stored: Stored, replies: list[Reply], *, delivered: bool) -> GatewayResult:
+def store_replies(db: Session, stored: Stored, replies: list[Reply], *, delivered: bool,
+                  outcome: bot_turns.Outcome | None = None, unrecorded: str = "out_of_scope") -> GatewayResult:
     """The bot's replies to a citizen message, and that message marked answered (the caller's transaction).
-    `delivered`: the replies go back in the response to the citizen's own request (no channel pusher sends them)."""
+    `delivered`: the replies go back in the response to the citizen's own request (no channel pusher sends them).
+    The turn's outcome goes with the first reply: `outcome` when the gateway decided the turn itself, else the one
+    the turn function recorded, else `unrecorded` (Rasa replied without the app, or "unavailable")."""
     now = utcnow()
     rows = [Message(conversation_id=stored.conversation_id, author=MessageAuthor.bot, text=reply.text,
                     buttons=reply.buttons or None, pushed_at=now if delivered else None) for reply in replies]
@@ -207,14 +211,27 @@ def store_replies(db: Session, stored: Stored, replies: list[Reply], *, delivere
     db.execute(update(Message).where(Message.id == stored.message_id).values(turn_state=TurnState.done)
                .execution_options(synchronize_session=False))
     db.flush()
+    if rows:
+        channel, _ = split_sender(stored.sender)
+        if outcome is not None:
+            turn_outcomes.record(db, stored.conversation_id, channel, outcome.decision,
+                                 citizen_message_id=stored.message_id, message_id=rows[0].id,
+                                 procedure_id=outcome.procedure_id)
+        elif not turn_outcomes.attach(db, stored.conversation_id, stored.message_id, rows[0].id):
+            turn_outcomes.record(db, stored.conversation_id, channel, unrecorded, citizen_message_id=stored.message_id,
+                                 message_id=rows[0].id)
     conversation = db.get(Conversation, stored.conversation_id)  # an action may have handed it to an officer
     assert conversation is not None
     return GatewayResult(replies, conversation.mode, conversation.id, stored.message_id,
                          rows[-1].id if rows else stored.message_id, reply_message_ids=[r.id for r in rows])
 
 
-def finish_turn(stored: Stored, replies: list[Reply], delivered: bool = True) -> GatewayResult:
+def finish_turn(stored: Stored, replies: list[Reply] | None, delivered: bool = True) -> GatewayResult:
+    """Rasa's replies stored; None (Rasa failed) stores the apology with the officer button ("unavailable")."""
     with session_scope() as db:
+        if replies is None:
+            return store_replies(db, stored, [Reply(BOT_UNAVAILABLE, [HANDOFF_BUTTON])], delivered=delivered,
+                                 unrecorded="unavailable")
         return store_replies(db, stored, replies, delivered=delivered)
 
 
@@ -226,13 +243,17 @@ def hand_over(stored: Stored, settings: Settings, delivered: bool = True) -> Gat
                              .order_by(Message.id.desc()).limit(1))
         retrieved = procedures_in_buttons(last_bot.buttons if last_bot else None)
         turn = bot_turns.handoff_turn(db, settings, stored.sender, retrieved)
-        return store_replies(db, stored, [Reply(m.text, m.buttons) for m in turn.messages], delivered=delivered)
+        return store_replies(db, stored, [Reply(m.text, m.buttons) for m in turn.messages], delivered=delivered,
+                             outcome=turn.outcome)
 
 
-def defer(message_id: int) -> None:
+def defer(stored: Stored) -> None:
+    """No place for the turn in time: the backlog answers it; the citizen is told they are busy ("busy")."""
     with session_scope() as db:
-        db.execute(update(Message).where(Message.id == message_id, Message.turn_state == TurnState.queued)
+        db.execute(update(Message).where(Message.id == stored.message_id, Message.turn_state == TurnState.queued)
                    .values(turn_state=TurnState.deferred).execution_options(synchronize_session=False))
+        turn_outcomes.record(db, stored.conversation_id, split_sender(stored.sender)[0], "busy",
+                             citizen_message_id=stored.message_id)
         events.after_commit(db, events.TURNS)
 
 
@@ -317,9 +338,9 @@ class Gateway:
         if asks_for_person and (not admitted or replies is None):
             return await run_in_threadpool(hand_over, stored, self.settings)
         if not admitted:
-            await run_in_threadpool(defer, stored.message_id)
+            await run_in_threadpool(defer, stored)
             return self._busy(stored)
-        return await run_in_threadpool(finish_turn, stored, replies or [Reply(BOT_UNAVAILABLE, [HANDOFF_BUTTON])])
+        return await run_in_threadpool(finish_turn, stored, replies)
 
     async def ask_rasa(self, sender: str, said: str, timeout: float) -> list[Reply] | None:
         """Rasa's replies, or None when it failed, timed out or said nothing (the action server is down)."""
