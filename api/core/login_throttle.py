@@ -45,7 +45,7 @@ def lock_seconds(level: int) -> int:
 class LoginThrottle:
     def __init__(self, redis_url: str = "", *, per_account: int = 5, per_address: int = 20) -> None:
         uri = redis_url or "memory://"  # the synchronous storages (the login routes run in worker threads)
-        options: dict[str, str] = {"implementation": "redispy", "key_prefix": NAMESPACE} if redis_url else {}
+        options: dict[str, str] = {"key_prefix": NAMESPACE} if redis_url else {}
         self.storage = cast(Storage, storage_from_string(uri, **options))
         self.limiter = MovingWindowRateLimiter(self.storage)
         self.account = RateLimitItemPerMinute(per_account, WINDOW_MINUTES, namespace="login-account")

@@ -3,9 +3,12 @@ computations at once."""
 
 from __future__ import annotations
 
+import os
 import threading
 import time
+import uuid
 
+import pytest
 from argon2 import PasswordHasher
 
 from api.core import security
@@ -82,3 +85,21 @@ def test_at_most_two_argon2_computations_at_once(monkeypatch) -> None:  # type: 
     for thread in threads:
         thread.join()
     assert peak == security.MAX_HASHES_AT_ONCE == 2
+
+
+def test_replicas_share_the_counts_through_redis() -> None:
+    url = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/11")
+    first, second = LoginThrottle(url), LoginThrottle(url)
+    name = f"lan-{uuid.uuid4().hex[:8]}"
+    try:
+        first.storage.check() or pytest.skip(f"no Redis at {url}")
+    except Exception as error:  # noqa: BLE001
+        pytest.skip(f"no Redis at {url}: {error.__class__.__name__}")
+    for _ in range(4):
+        first.failed(name, None)
+    locked = second.failed(name, None)  # another replica sees the first one's failures
+    assert locked is not None and locked.retry_after == 60
+    assert first.refused(name, None) is not None
+    first.storage.clear(f"login-lock/account/{name}")
+    first.storage.clear(f"login-level/account/{name}")
+    first.succeeded(name)
