@@ -7,12 +7,15 @@ import datetime as dt
 import sqlite3
 from pathlib import Path
 
+import pytest
+import sqlalchemy as sa
 from sqlalchemy import select
 from typer.testing import CliRunner
 
 from api.cli import cli
 from api.core.config import Settings, get_settings
 from api.db.base import session_scope
+from api.db.migrate import upgrade
 from api.db.models import (
     AuditEvent,
     Conversation,
@@ -26,6 +29,7 @@ from api.db.models import (
     utcnow,
 )
 from api.services import retention
+from tests.conftest import _reset_database_caches as reset_database_caches
 
 OLD = utcnow() - dt.timedelta(days=200)
 RECENT = utcnow() - dt.timedelta(days=10)
@@ -114,3 +118,29 @@ def test_the_cli_purges(migrated: None) -> None:
     assert "1 conversations" in result.output
     with session_scope() as db:
         assert db.scalar(select(Conversation).where(Conversation.user_id == "cu-qua-cli")) is None
+
+
+def test_the_purge_on_postgres(postgres_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The scaled mode: the app's database and Rasa's tracker store on PostgreSQL."""
+    upgrade(postgres_url)
+    engine = sa.create_engine(postgres_url)
+    with engine.begin() as connection:
+        connection.execute(sa.text("CREATE TABLE events (id SERIAL PRIMARY KEY, sender_id VARCHAR(255), data TEXT)"))
+        connection.execute(sa.text("INSERT INTO events (sender_id, data) VALUES ('api:pg-cu', 'x'), "
+                                   "('api:pg-moi', 'y')"))
+    monkeypatch.setenv("DATABASE_URL", postgres_url)
+    reset_database_caches()
+    try:
+        conversation("pg-cu", OLD, HandoffStatus.resolved)
+        conversation("pg-moi", RECENT)
+        report = retention.run(settings_with(postgres_url), not_since=utcnow())
+        assert (report.conversations, report.handoffs, report.tracker_events) == (1, 1, 1)
+        with session_scope() as db:
+            assert db.scalars(select(Conversation.user_id)).all() == ["pg-moi"]
+            assert db.get(DailyCount, (OLD.date(), "api")) is not None
+        with engine.connect() as connection:
+            assert connection.execute(sa.text("SELECT sender_id FROM events")).scalars().all() == ["api:pg-moi"]
+    finally:
+        engine.dispose()
+        monkeypatch.undo()
+        reset_database_caches()
