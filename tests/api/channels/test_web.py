@@ -360,3 +360,35 @@ def test_demo_page_embeds_the_widget_with_one_tag(client: TestClient) -> None:
     assert re.findall(r"<script[^>]*>", page) == ['<script src="/widget.js" defer>']
     assert "script-src 'self'" in response.headers["content-security-policy"]
     assert client.get("/docs").status_code == 200  # nothing else moved
+
+
+def test_the_widget_key_never_reaches_the_log(migrated: None, capfd: pytest.CaptureFixture[str]) -> None:
+    """A real uvicorn server logs every socket with its URL; the key in its query string must not reach the log."""
+    import threading
+
+    import uvicorn
+    from websockets.sync.client import connect as ws_connect
+
+    from api.main import create_app
+    from tests.utils.stack import free_port
+
+    app = create_app()  # the app's logging, as `uvicorn api.main:app` ends up with it
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, log_level="info",
+                                           timeout_graceful_shutdown=2))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 60
+    while not server.started:
+        assert time.monotonic() < deadline and thread.is_alive(), "uvicorn did not start"
+        time.sleep(0.05)
+    key = new_key()
+    try:
+        with ws_connect(f"ws://127.0.0.1:{port}/api/v1/widget/ws?key={key}&after=0") as ws:
+            assert json.loads(ws.recv(timeout=10))["type"] == "mode"
+    finally:
+        server.should_exit = True
+        thread.join(15)
+    logged = capfd.readouterr().err
+    assert '"WebSocket /api/v1/widget/ws?…' in logged  # uvicorn's line is there, without its query string
+    assert key not in logged
