@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from api.core import security
 from api.core.config import Settings, get_settings
 from api.core.errors import AppError
+from api.core.login_throttle import LoginThrottle
 from api.db.base import get_sessionmaker
 from api.db.models import Role, StaffSession, StaffUser
 from api.domain.limits import MAX_DB_ID
@@ -54,6 +55,19 @@ SessionDep = Annotated[Session, Depends(get_db, scope="function")]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 
+def client_address(request: Request) -> str | None:
+    """The client's address (behind a trusted proxy, the forwarded one: uvicorn's proxy-headers handling)."""
+    return request.client.host if request.client else None
+
+
+def login_throttle(request: Request) -> LoginThrottle:
+    throttle: LoginThrottle = request.app.state.login_throttle
+    return throttle
+
+
+LoginThrottleDep = Annotated[LoginThrottle, Depends(login_throttle)]
+
+
 def _bearer(request: Request) -> str | None:
     header = request.headers.get("authorization", "")
     scheme, _, value = header.partition(" ")
@@ -76,7 +90,24 @@ def current_session(request: Request, db: SessionDep) -> StaffSession:
     return found
 
 
+def may_see_details(request: Request) -> bool:
+    """Operational details (readiness checks) are for staff and the stack's own processes (the bot API token)."""
+    token = _bearer(request) or request.cookies.get(SESSION_COOKIE)
+    if not token:
+        return False
+    if security.same(token, request.app.state.settings.bot_api_token):
+        return True
+    session = get_sessionmaker()()
+    try:
+        return staff.resolve_session(session, token) is not None
+    finally:
+        session.close()
+
+
 def current_user(found: Annotated[StaffSession, Depends(current_session)]) -> StaffUser:
+    """The staff member, unless an admin reset their password and they have not changed it yet."""
+    if found.user.must_change_password:
+        raise AppError(403, "password_change_required", staff.MUST_CHANGE + " (POST /api/v1/auth/password)")
     return found.user
 
 

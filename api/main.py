@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -19,6 +20,8 @@ from api.core.body_limit import BodyLimitMiddleware
 from api.core.config import Settings, get_settings
 from api.core.errors import install_error_handlers
 from api.core.logging import configure_logging
+from api.core.login_throttle import LoginThrottle
+from api.core.nul_guard import NulGuardMiddleware
 from api.core.rate_limits import RateLimits
 from api.db.base import session_scope
 from api.routes import (
@@ -37,7 +40,7 @@ from api.routes import (
     staff_users,
 )
 from api.runtime.rasa_client import RasaClient
-from api.services import events, kb_store, search_index
+from api.services import events, kb_store, retention, search_index
 from api.services.backlog import Backlog
 from api.services.gateway import Gateway
 
@@ -56,6 +59,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.limits = RateLimits(settings.redis_url, conversation_per_minute=settings.conversation_rate_per_minute,
                                       client_per_minute=settings.client_rate_per_minute,
                                       search_per_minute=settings.search_rate_per_minute)
+        app.state.login_throttle = LoginThrottle(settings.redis_url)
         app.state.gateway = Gateway(settings, app.state.rasa, app.state.limits)
         app.state.events = events.make_bus(settings.redis_url)
         events.install(app.state.events)
@@ -64,8 +68,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             if report := kb_store.seed_if_empty(db):
                 log.info("knowledge base seeded", extra={"records": len(report.created)})
         app.state.search = search_index.make_search_service(settings)
-        app.state.on_kb_published = lambda: search_index.rebuild_in_background(app.state.search)
-        search_index.rebuild_in_background(app.state.search)
+        app.state.index_rebuilds = search_index.Rebuilds(app.state.search)
+        app.state.on_kb_published = app.state.index_rebuilds.start
+        app.state.index_rebuilds.start()
         app.state.backlog = Backlog(app.state.gateway, settings, workers=max(1, settings.max_turns_in_flight // 4))
         app.state.backlog.start()
         app.state.telegram = None
@@ -76,19 +81,27 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if settings.zalo_app_id:  # no app id: nothing Zalo-related starts
             app.state.zalo = ZaloChannel(settings, app.state.gateway)
             await app.state.zalo.start()
+        purging = asyncio.create_task(retention.schedule(settings)) if settings.retention_every_hours else None
         log.info("app started", extra={"database": settings.database_url.split(":", 1)[0], "rasa": settings.rasa_url})
         yield
+        if purging is not None:
+            purging.cancel()
         if app.state.telegram is not None:
             await app.state.telegram.stop()
         if app.state.zalo is not None:
             await app.state.zalo.stop()
         await app.state.backlog.stop()
+        app.state.index_rebuilds.close()
         app.state.search.close()
         await app.state.rasa.close()
         await app.state.events.close()
 
+    public_docs = settings.environment != "production"  # in production the spec is only had in-process: app.openapi()
     app = FastAPI(title="Trợ lý ảo thủ tục hành chính", version="0.1.0", lifespan=lifespan,
-                  description="Gateway, knowledge base and staff API of the public-services assistant.")
+                  description="Gateway, knowledge base and staff API of the public-services assistant.",
+                  docs_url="/docs" if public_docs else None, redoc_url="/redoc" if public_docs else None,
+                  openapi_url="/openapi.json" if public_docs else None)
+    app.add_middleware(NulGuardMiddleware)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes,
                        overrides={"/api/v1/admin/kb/import": admin_kb.IMPORT_MAX_BYTES})
     install_error_handlers(app)

@@ -44,6 +44,9 @@ class ChatResponse(BaseModel):
     replies: list[ChatReply]
     mode: Mode
     last_message_id: int = Field(description="fetch later messages with GET /api/v1/chat/{sender}/messages?after=…")
+    conversation_key: str | None = Field(
+        default=None, description="only in the reply to a conversation's first message: the key that owns it; send it "
+                                  "in the X-Conversation-Key header with every later message and read")
 
 
 class ChatMessage(BaseModel):
@@ -147,6 +150,15 @@ class StaffPublic(BaseModel):
     username: str
     full_name: str
     role: Role
+    must_change_password: bool = Field(default=False, description="an admin reset the password: change it with "
+                                                                   "POST /api/v1/auth/password before anything else")
+
+
+class PasswordChange(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    current_password: str = Field(min_length=1, max_length=256)
+    new_password: str = Field(min_length=1, max_length=256)
 
 
 class LoginResponse(BaseModel):
@@ -262,18 +274,22 @@ class CreateBody(BaseModel):
     publish: bool = False
 
 
+Version = Annotated[int, Field(ge=0, le=MAX_DB_ID, description="the version you edited; a newer one on the server "
+                                                                 "refuses the change")]
+
+
 class SaveBody(BaseModel):
-    expected_version: int = Field(description="the version you edited; a newer one on the server refuses the save")
+    expected_version: Version
     record: dict[str, Any]
 
 
 class VersionBody(BaseModel):
-    expected_version: int
+    expected_version: Version
 
 
 class RollbackBody(BaseModel):
-    revision_id: int
-    expected_version: int
+    revision_id: int = Field(ge=1, le=MAX_DB_ID)
+    expected_version: Version
 
 
 class RevisionOut(BaseModel):

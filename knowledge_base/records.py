@@ -20,6 +20,19 @@ NonEmpty = Annotated[str, Field(min_length=1)]
 Figure = Annotated[str, Field(min_length=1, max_length=60)]  # a number or code as an official record gives it
 Clause = Annotated[str, Field(min_length=1, max_length=200)]  # a short clause that fits inside a sentence
 NATIONAL_CODE_RE = re.compile(r"^\d\.\d{6}$")  # mã thủ tục on the national catalogue, e.g. "1.115978"
+# the only links a record may hold (shown to citizens and in the console): http(s), no spaces or control characters
+_HTTP_URL_RE = re.compile(r"^https?://[^\s\x00-\x1f\x7f]+$")
+
+
+def check_http_url(value: str) -> str:
+    """A link in a record: http:// or https:// only (no javascript:, data:, file: …)."""
+    if not _HTTP_URL_RE.match(value):
+        raise ValueError("must be an http(s) URL (https://…)")
+    return value
+
+
+def check_optional_http_url(value: str | None) -> str | None:
+    return None if value is None else check_http_url(value)
 FACT_GROUPS = ("agency", "processing_time", "documents", "legal_basis")  # each needs provenance
 
 
@@ -89,6 +102,11 @@ class Provenance(Strict):
     read_on: dt.date
     at: Annotated[str, Field(min_length=1, max_length=120)]  # e.g. "Lệ phí — trực tuyến"
     as_read: AsRead = Field(default_factory=AsRead)
+
+    @field_validator("source")
+    @classmethod
+    def _link_or_code(cls, value: str) -> str:
+        return value if NATIONAL_CODE_RE.match(value) else check_http_url(value)
 
 
 class FactProvenance(Strict):
@@ -163,11 +181,15 @@ class Form(Strict):
     name: NonEmpty
     url: str | None = None
 
+    _url = field_validator("url")(check_optional_http_url)
+
 
 class Online(Strict):
     level: OnlineLevel
     url: str | None = None
     note: str | None = None
+
+    _url = field_validator("url")(check_optional_http_url)
 
     @model_validator(mode="after")
     def _url_when_online(self) -> Online:
@@ -218,12 +240,7 @@ class Procedure(Strict):
 
     _slug = field_validator("id")(check_slug)
 
-    @field_validator("source_url")
-    @classmethod
-    def _http(cls, value: str) -> str:
-        if not value.startswith(("https://", "http://")):
-            raise ValueError("must be an http(s) URL")
-        return value
+    _source_url = field_validator("source_url")(check_http_url)
 
     @field_validator("national_codes")
     @classmethod

@@ -208,6 +208,7 @@ class Citizen:
         self.http = httpx.AsyncClient(transport=transport, timeout=REQUEST_TIMEOUT_S)
         self.conversation = 0
         self.state = ConversationState()
+        self.key: str | None = None  # the conversation_key of the current conversation (X-Conversation-Key)
 
     @property
     def sender(self) -> str:
@@ -216,6 +217,7 @@ class Citizen:
     def new_conversation(self) -> None:
         self.conversation += 1
         self.state = ConversationState()
+        self.key = None
 
     async def turn(self) -> Turn:
         plan = plan_message(self.rng, self.pool, self.state)
@@ -226,12 +228,15 @@ class Citizen:
         reply: Any = None
         start = time.monotonic()
         try:
-            response = await asyncio.wait_for(self.http.post(f"{self.url}/api/v1/chat", json=body),
+            headers = {"X-Conversation-Key": self.key} if self.key else {}
+            response = await asyncio.wait_for(self.http.post(f"{self.url}/api/v1/chat", json=body, headers=headers),
                                               REQUEST_TIMEOUT_S)
             try:
                 reply = response.json()
             except ValueError:
                 reply = response.text[:300]
+            if isinstance(reply, dict) and isinstance(reply.get("conversation_key"), str):
+                self.key = reply["conversation_key"]  # the first reply (200, 429 or 503) of a conversation
             kind = classify(response.status_code, response.headers, reply)
         except (asyncio.TimeoutError, httpx.HTTPError, OSError) as error:
             kind, reply = classify_exception(error), f"{type(error).__name__}: {error}"

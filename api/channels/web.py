@@ -6,7 +6,13 @@ WebSocket `/api/v1/widget/ws?key=<conversation key>&after=<last message id the c
 
 The key is a random id the browser keeps in localStorage (16–64 characters of `A-Z a-z 0-9 _ -`); it names the
 conversation (channel "web", user id = key). A bad key or cursor is accepted and then closed with code 4400 and a
-reason ("invalid_key: …"), after an `error` frame; the widget then starts a new conversation.
+reason ("invalid_key: …"), after an `error` frame; the widget then starts a new conversation. The key travels in the
+query string: logs never hold it (api/core/logging.py drops query strings from every line, uvicorn's included).
+
+Sockets are capped per process: WIDGET_SOCKETS_PER_ADDRESS per client address (closed 1008 "too_many_sockets")
+and WIDGET_SOCKETS_TOTAL in all (closed 1013 "busy"), each after an `error` frame. One live socket per key: a newer
+socket of the same conversation (another tab) replaces the older, which is closed with 4409 "replaced" (the widget
+reconnects when its tab is looked at again).
 
 JSON text frames, at most 8 KB each.
 
@@ -45,6 +51,7 @@ import json
 import logging
 import re
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -77,7 +84,9 @@ PAGE = 200  # messages read per query
 INBOX = 16  # citizen messages waiting for the gateway per socket (the rate limits are the gateway's)
 MAX_REFUSED = 50  # refused frames in a row before the socket is closed
 CLOSE_INVALID = 4400
+CLOSE_REPLACED = 4409  # the conversation was opened on another socket (another tab): one live socket per key
 CLOSE_POLICY = 1008
+CLOSE_BUSY = 1013  # try again later: the app holds as many sockets as it allows
 
 ERRORS = {
     "invalid_key": "Mã cuộc trò chuyện không hợp lệ.",
@@ -90,7 +99,57 @@ ERRORS = {
     "text_and_payload": "Chỉ gửi một trong hai: nội dung tin nhắn hoặc nút bấm.",
     "rate_limited": "Bạn gửi tin nhắn quá nhanh. Vui lòng đợi giây lát rồi gửi lại.",
     "server_error": "Đã có lỗi xảy ra khi xử lý tin nhắn. Bạn vui lòng gửi lại sau ít phút.",
+    "replaced": "Cuộc trò chuyện đang được mở ở một cửa sổ khác.",
+    "too_many_sockets": "Có quá nhiều cửa sổ trò chuyện đang mở từ địa chỉ của bạn. Bạn vui lòng đóng bớt rồi thử lại.",
+    "busy": "Hệ thống đang có rất nhiều người dùng. Bạn vui lòng thử lại sau ít phút.",
 }
+
+
+class Sockets:
+    """The widget sockets open in this process: at most WIDGET_SOCKETS_PER_ADDRESS per client address and
+    WIDGET_SOCKETS_TOTAL in all; one live socket per conversation key (a newer one replaces the older)."""
+
+    def __init__(self, per_address: int, total: int) -> None:
+        self.per_address, self.total = per_address, total
+        self.by_address: Counter[str] = Counter()
+        self.by_key: dict[str, WidgetSession] = {}
+        self.open = 0
+
+    def admit(self, address: str | None) -> str | None:
+        """Count a new socket in, or why not ("busy", "too_many_sockets")."""
+        if self.open >= self.total:
+            return "busy"
+        if address and self.by_address[address] >= self.per_address:
+            return "too_many_sockets"
+        self.open += 1
+        if address:
+            self.by_address[address] += 1
+        return None
+
+    def live(self, session: WidgetSession) -> None:
+        """This socket is now its conversation's live one; an older socket of the same key is told to close."""
+        older = self.by_key.get(session.key)
+        self.by_key[session.key] = session
+        if older is not None:
+            older.replaced.set()
+
+    def leave(self, address: str | None, session: WidgetSession | None) -> None:
+        self.open -= 1
+        if address:
+            self.by_address[address] -= 1
+            if self.by_address[address] <= 0:
+                del self.by_address[address]
+        if session is not None and self.by_key.get(session.key) is session:
+            del self.by_key[session.key]
+
+
+def sockets_of(websocket: WebSocket) -> Sockets:
+    state = websocket.app.state
+    if getattr(state, "widget_sockets", None) is None:
+        settings = state.settings
+        state.widget_sockets = Sockets(settings.widget_sockets_per_address, settings.widget_sockets_total)
+    sockets: Sockets = state.widget_sockets
+    return sockets
 
 
 class Refused(Exception):
@@ -190,6 +249,7 @@ class WidgetSession:
         self.limits: RateLimits = websocket.app.state.limits
         self.client = websocket.client.host if websocket.client else None
         self.socket_id = f"ws:{id(self)}:{time.monotonic_ns()}"
+        self.replaced = asyncio.Event()  # the same conversation was opened on a newer socket
 
     async def send(self, frame: dict[str, Any]) -> None:
         async with self.send_lock:
@@ -303,13 +363,17 @@ class WidgetSession:
 
     async def run(self) -> None:
         tasks = [asyncio.create_task(self.pump(), name="widget-pump"),
-                 asyncio.create_task(self.work(), name="widget-work")]
+                 asyncio.create_task(self.work(), name="widget-work"),
+                 asyncio.create_task(self.replaced.wait(), name="widget-replaced")]
         reader = asyncio.create_task(self.read(), name="widget-read")
         try:
             done, _ = await asyncio.wait([reader, *tasks], return_when=asyncio.FIRST_COMPLETED)
             for task in done:  # a task that ended by an error (not a disconnect) is logged
                 if not task.cancelled() and (error := task.exception()) and not isinstance(error, WebSocketDisconnect):
                     log.error("widget socket task failed", exc_info=error)
+            if self.replaced.is_set() and self.ws.application_state == WebSocketState.CONNECTED:
+                with contextlib.suppress(Exception):
+                    await self.ws.close(CLOSE_REPLACED, "replaced: " + ERRORS["replaced"])
         finally:
             for task in (reader, *tasks):
                 task.cancel()
@@ -325,16 +389,23 @@ async def widget_socket(websocket: WebSocket) -> None:
     key = websocket.query_params.get("key", "")
     after = parse_cursor(websocket.query_params.get("after", "0") or "0")
     await websocket.accept()
-    problem = "invalid_key" if not KEY_RE.fullmatch(key) else "invalid_after" if after is None else None
-    if problem:  # accepted first, so that the browser gets the reason (a refused handshake carries none)
-        await websocket.send_text(json.dumps(Refused(problem).frame(), ensure_ascii=False))
-        await websocket.close(CLOSE_INVALID, f"{problem}: {ERRORS[problem]}")
-        return
-    assert after is not None
-    session = WidgetSession(websocket, key, after)
+    sockets, address = sockets_of(websocket), websocket.client.host if websocket.client else None
+    crowded = sockets.admit(address)
+    problem = crowded or ("invalid_key" if not KEY_RE.fullmatch(key) else "invalid_after" if after is None else None)
+    session: WidgetSession | None = None
     try:
+        if problem:  # accepted first, so that the browser gets the reason (a refused handshake carries none)
+            code = CLOSE_BUSY if problem == "busy" else CLOSE_POLICY if crowded else CLOSE_INVALID
+            await websocket.send_text(json.dumps(Refused(problem).frame(), ensure_ascii=False))
+            await websocket.close(code, f"{problem}: {ERRORS[problem]}")
+            return
+        assert after is not None
+        session = WidgetSession(websocket, key, after)
+        sockets.live(session)
         await session.run()
     finally:
+        if not crowded:
+            sockets.leave(address, session)
         if websocket.application_state == WebSocketState.CONNECTED:
             with contextlib.suppress(Exception):
                 await websocket.close()

@@ -28,6 +28,21 @@ def migrate() -> None:
 
 
 @cli.command()
+def purge() -> None:
+    """Purge conversations older than RETENTION_DAYS (no open handoff or ticket), keeping anonymous daily counts."""
+    from api.core.config import get_settings
+    from api.services import retention
+
+    report = retention.run(get_settings())
+    if report.skipped:
+        typer.echo("another process started a purge less than 10 minutes ago; nothing done", err=True)
+        raise typer.Exit(1)
+    typer.echo(f"purged before {report.cutoff}: {report.conversations} conversations, {report.messages} messages, "
+               f"{report.handoffs} handoffs, {report.tracker_events} tracker events, {report.unanswered} unanswered "
+               f"questions, {report.audit_details} audit details")
+
+
+@cli.command()
 def train() -> None:
     """Train the Rasa model if its inputs changed."""
     from api.runtime.rasa_model import ensure_model

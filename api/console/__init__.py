@@ -7,8 +7,10 @@ and the error handling.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 from fastapi import APIRouter, FastAPI, Request
-from fastapi.responses import Response
+from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from api.console import (
@@ -26,8 +28,27 @@ from api.console.admin_kb_pages import router as admin_kb_router
 from api.console.admin_review_pages import router as admin_review_router
 from api.console.admin_unanswered_pages import router as admin_unanswered_router
 from api.console.admin_users_pages import router as admin_users_router
-from api.console.web import HERE, ConsoleForbidden, LoginRequired, error_page, login_redirect
+from api.console.web import (
+    HERE,
+    ConsoleForbidden,
+    LoginRequired,
+    PasswordChangeRequired,
+    error_page,
+    login_redirect,
+)
 from api.core.errors import AppError
+
+# Every console response: scripts and styles only from the console itself (no inline code, so an injected link or
+# attribute cannot run), never framed, types as declared, HTTPS only (browsers ignore HSTS over plain HTTP).
+SECURITY_HEADERS = {
+    "Content-Security-Policy": "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+                               "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; "
+                               "object-src 'none'",
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Strict-Transport-Security": "max-age=31536000; includeSubDomains",
+    "Referrer-Policy": "same-origin",
+}
 
 router = APIRouter(prefix="/console", include_in_schema=False)
 router.include_router(auth_pages.router)
@@ -47,11 +68,25 @@ router.include_router(analytics_pages.router)
 
 def install(app: FastAPI) -> None:
     app.include_router(router)
+
+    @app.middleware("http")
+    async def _security_headers(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        response = await call_next(request)
+        if request.url.path.startswith("/console"):
+            for name, value in SECURITY_HEADERS.items():
+                response.headers.setdefault(name, value)
+        return response
     app.mount("/console/static", StaticFiles(directory=HERE / "static"), name="console-static")
 
     @app.exception_handler(LoginRequired)
     async def _to_login(request: Request, error: LoginRequired) -> Response:
         return login_redirect(request, error)
+
+    @app.exception_handler(PasswordChangeRequired)
+    async def _to_password(request: Request, _: PasswordChangeRequired) -> Response:
+        if request.headers.get("hx-request"):
+            return Response(status_code=204, headers={"HX-Redirect": "/console/password"})
+        return RedirectResponse("/console/password", status_code=303)
 
     @app.exception_handler(ConsoleForbidden)
     async def _forbidden(request: Request, error: ConsoleForbidden) -> Response:

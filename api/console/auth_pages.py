@@ -6,9 +6,18 @@ from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
 
 from api.console.web import console_session, render, safe_next
-from api.deps import SessionDep, SettingsDep, clear_session_cookies, set_session_cookies
+from api.core.errors import AppError
+from api.deps import (
+    LoginThrottleDep,
+    SessionDep,
+    SettingsDep,
+    clear_session_cookies,
+    client_address,
+    set_session_cookies,
+)
 from api.services import staff
 
 router = APIRouter()
@@ -21,16 +30,41 @@ def login_page(request: Request, next: str = "/console", expired: bool = False) 
 
 
 @router.post("/login")
-def login(request: Request, db: SessionDep, settings: SettingsDep, username: Annotated[str, Form(max_length=64)] = "",
-          password: Annotated[str, Form(max_length=256)] = "", next: Annotated[str, Form()] = "/console") -> Response:
-    user = staff.authenticate(db, username, password) if username and password else None
-    if user is None:
+def login(request: Request, db: SessionDep, settings: SettingsDep, throttle: LoginThrottleDep,
+          username: Annotated[str, Form(max_length=64)] = "", password: Annotated[str, Form(max_length=256)] = "",
+          next: Annotated[str, Form()] = "/console") -> Response:
+    try:
+        user = staff.login(db, throttle, username, password, client_address(request))
+    except staff.LoginRefused as refused:
         return render(request, "login.html", {"next": safe_next(next), "username": username,
-                                              "error": "Sai tên đăng nhập hoặc mật khẩu."}, status_code=401)
+                                              "error": refused.message}, status_code=refused.status,
+                      headers=refused.headers)
     issued = staff.open_session(db, user, settings.session_ttl_minutes)
     response = RedirectResponse(safe_next(next), status_code=303)
     set_session_cookies(response, issued, settings)
     return response
+
+
+@router.get("/password")
+async def password_page(request: Request, db: SessionDep) -> Response:
+    found = await console_session(request, db)
+    forced = staff.MUST_CHANGE if found.user.must_change_password else None
+    return render(request, "password.html", {"forced": forced})
+
+
+@router.post("/password")
+async def change_password(request: Request, db: SessionDep, throttle: LoginThrottleDep,
+                          current_password: Annotated[str, Form(max_length=256)] = "",
+                          new_password: Annotated[str, Form(max_length=256)] = "") -> Response:
+    found = await console_session(request, db)
+    try:
+        await run_in_threadpool(staff.change_own_password, db, throttle, found, current_password, new_password,
+                                client_address(request))
+    except AppError as refused:
+        forced = staff.MUST_CHANGE if found.user.must_change_password else None
+        return render(request, "password.html", {"forced": forced, "error": refused.message},
+                      status_code=refused.status, headers=refused.headers)
+    return render(request, "password.html", {"done": True})
 
 
 @router.post("/logout")

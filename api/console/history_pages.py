@@ -14,14 +14,14 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import Response
-from sqlalchemy import Select, select
+from sqlalchemy import ColumnElement, Select, select
 
 from api.console import officer_pages
 from api.console.officer_pages import pressed_titles, transcript_out
 from api.console.web import ConsoleUser, render
 from api.core.config import get_settings
 from api.core.privacy import mask_identifier, mask_pii
-from api.db.models import Conversation, ConversationMode, Handoff, Message, MessageAuthor
+from api.db.models import Conversation, ConversationMode, Handoff, Message, MessageAuthor, Role, StaffUser
 from api.deps import SessionDep
 from api.services import handoffs, staff
 
@@ -66,9 +66,22 @@ def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
+def reached_officers() -> ColumnElement[bool]:
+    """Conversations that were handed to officers (a handoff or ticket, open or not)."""
+    return select(Handoff.id).where(Handoff.conversation_id == Conversation.id).exists()
+
+
+def sees_everything(me: StaffUser) -> bool:
+    """Admins search and read every conversation; officers only those that reached officers (unless
+    OFFICERS_SEARCH_ALL)."""
+    return me.role == Role.admin or get_settings().officers_search_all
+
+
 def search_query(q: str, channel: str, mode: str, author: str, date_from: dt.date | None,
-                 date_to: dt.date | None) -> Select[Message, Conversation]:
+                 date_to: dt.date | None, *, everything: bool = True) -> Select[Message, Conversation]:
     query = select(Message, Conversation).join(Conversation, Conversation.id == Message.conversation_id)
+    if not everything:
+        query = query.where(reached_officers())
     if q:
         query = query.where(Message.text.ilike(f"%{_escape_like(q)}%", escape="\\"))
     if channel:
@@ -106,7 +119,7 @@ def history_page(request: Request, db: SessionDep, me: ConsoleUser, q: str = Que
     hits: list[Hit] = []
     more = False
     if not errors:
-        rows = db.execute(search_query(q, channel, mode, author, start, end)
+        rows = db.execute(search_query(q, channel, mode, author, start, end, everything=sees_everything(me))
                           .offset((page - 1) * PER_PAGE).limit(PER_PAGE + 1)).all()
         more = len(rows) > PER_PAGE
         hits = [Hit(m, c, mask_identifier(c.user_id), snippet(m.text or m.payload or "", q))
@@ -128,6 +141,11 @@ def conversation_history(request: Request, db: SessionDep, me: ConsoleUser,
     if conversation is None:
         return render(request, "error.html", {"message": f"Không có cuộc trò chuyện số {conversation_id}."},
                       status_code=404)
+    handed = db.scalar(select(Handoff.id).where(Handoff.conversation_id == conversation.id).limit(1))
+    if handed is None and not sees_everything(me):
+        return render(request, "error.html", {"message": "Cán bộ chỉ xem được các cuộc trò chuyện đã chuyển đến cán "
+                                                         "bộ; cuộc trò chuyện này chỉ có trợ lý ảo trả lời."},
+                      status_code=403)
     messages, has_older = transcript_out(db, conversation.id)
     rows = list(db.scalars(select(Handoff).where(Handoff.conversation_id == conversation.id).order_by(Handoff.id)))
     names = handoffs.staff_names(db, {h.officer_id for h in rows})

@@ -46,6 +46,10 @@ class LoginRequired(Exception):
         self.expired = expired
 
 
+class PasswordChangeRequired(Exception):
+    """An admin reset this account's password: the console shows only the password page until it is changed."""
+
+
 class ConsoleForbidden(Exception):
     """Logged in, but the role does not allow this page or action."""
 
@@ -96,6 +100,8 @@ async def console_session(request: Request, db: SessionDep) -> StaffSession:
 
 
 def _user(found: Annotated[StaffSession, Depends(console_session)]) -> StaffUser:
+    if found.user.must_change_password:
+        raise PasswordChangeRequired()
     return found.user
 
 
@@ -114,8 +120,11 @@ def render(request: Request, name: str, context: dict[str, Any] | None = None, s
     """A console template with the shared context: the user, the CSRF token, the current path."""
     view = getattr(request.state, "console_view", None) or {"user": None, "csrf_token": ""}
     user: StaffView | None = view["user"]
-    shared = {**view, "path": request.url.path, "is_admin": bool(user and user.role == Role.admin),
-              "channel_banners": channel_banners(request) if user else []}
+    is_admin = bool(user and user.role == Role.admin)
+    rebuilds = getattr(request.app.state, "index_rebuilds", None)
+    shared = {**view, "path": request.url.path, "is_admin": is_admin,
+              "channel_banners": channel_banners(request) if user else [],
+              "index_problem": rebuilds.problem() if is_admin and rebuilds is not None else None}
     return templates.TemplateResponse(request, name, {**shared, **(context or {})}, status_code=status_code,
                                       headers=headers)
 

@@ -103,6 +103,14 @@ class Settings(BaseSettings):
     zalo_oauth_base_url: str = Field(default="https://oauth.zaloapp.com", description="Zalo OAuth v4")
     zalo_refresh_margin_s: int = Field(default=3600, ge=60, description="refresh the access token this long before "
                                                                         "it expires")
+    widget_sockets_per_address: int = Field(default=100, ge=1, description="open widget sockets per client address "
+                                                                       "and app process (a NAT shares one address)")
+    widget_sockets_total: int = Field(default=5000, ge=1, description="open widget sockets per app process")
+    retention_days: int = Field(default=180, ge=1, description="days a conversation is kept after its last message "
+                                                               "(unless a handoff or ticket is open); then purged")
+    retention_every_hours: int = Field(default=24, ge=0, description="how often the app purges (0 = only by the CLI)")
+    officers_search_all: bool = Field(default=False, description="officers search and read every conversation; "
+                                                                 "false = only those that reached officers")
     log_level: str = "INFO"
     log_json: bool = True
 

@@ -1,4 +1,5 @@
-"""Structured (JSON lines) logging with personal data masked in every record."""
+"""Structured (JSON lines) logging with personal data masked and query strings (credentials) dropped in every
+record."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import logging
 import sys
 from datetime import UTC, datetime
 
-from api.core.privacy import mask_pii
+from api.core.privacy import scrub_log_text
 
 _STANDARD_ATTRS = set(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
 
@@ -18,19 +19,19 @@ class JsonFormatter(logging.Formatter):
             "ts": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
             "level": record.levelname.lower(),
             "logger": record.name,
-            "msg": mask_pii(record.getMessage()),
+            "msg": scrub_log_text(record.getMessage()),
         }
         for key, value in vars(record).items():
             if key not in _STANDARD_ATTRS and not key.startswith("_"):
-                entry[key] = mask_pii(value) if isinstance(value, str) else value
+                entry[key] = scrub_log_text(value) if isinstance(value, str) else value
         if record.exc_info:
-            entry["exc"] = mask_pii(self.formatException(record.exc_info))
+            entry["exc"] = scrub_log_text(self.formatException(record.exc_info))
         return json.dumps(entry, ensure_ascii=False, default=str)
 
 
 class MaskingFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
-        return mask_pii(super().format(record))
+        return scrub_log_text(super().format(record))
 
 
 def configure_logging(level: str = "INFO", json_lines: bool = True) -> None:

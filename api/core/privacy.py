@@ -1,26 +1,26 @@
-"""Masking of personal data (phone and ID numbers) before text reaches logs or analytics."""
+"""Masking of personal data (phone, ID and passport numbers, e-mail addresses) before text reaches logs or analytics.
+The rules are pure and shared with the action server: knowledge_base/privacy.py."""
 
 from __future__ import annotations
 
 import re
 
-# Vietnamese mobile/landline numbers: 0xxxxxxxxx or +84xxxxxxxxx, optionally grouped by spaces, dots or dashes.
-_PHONE = re.compile(r"(?<!\d)(?:\+?84|0)(?:[\s.-]?\d){8,10}(?!\d)")
-# Căn cước / personal id (12 digits), old CMND (9 digits), passport (a letter and 7 digits).
-_ID = re.compile(r"(?<![\w])(?:\d{12}|\d{9}|[A-Za-z]\d{7})(?![\w])")
-_EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+")
+from knowledge_base.privacy import mask_pii
+
+__all__ = ["drop_query_strings", "mask_identifier", "mask_pii", "scrub_log_text"]
+
+# A query string in a logged URL or request line ("WebSocket /api/v1/widget/ws?key=…&after=0", uvicorn's line per
+# socket): dropped whole, since it may carry a credential (the widget's conversation key).
+_QUERY = re.compile(r"(/[^\s?\"']*)\?[^\s\"']+")
 
 
-def _keep_tail(match: re.Match[str]) -> str:
-    digits = re.sub(r"\D", "", match.group())
-    return "*" * max(len(digits) - 3, 0) + digits[-3:]
+def drop_query_strings(text: str) -> str:
+    return _QUERY.sub(r"\1?…", text)
 
 
-def mask_pii(text: str) -> str:
-    """Replace phone, ID numbers and e-mail addresses, keeping the last 3 digits of numbers."""
-    text = _EMAIL.sub("***@***", text)
-    text = _PHONE.sub(_keep_tail, text)
-    return _ID.sub(_keep_tail, text)
+def scrub_log_text(text: str) -> str:
+    """What a log line may hold of `text`: personal data masked, query strings dropped."""
+    return drop_query_strings(mask_pii(text))
 
 
 def mask_identifier(value: str, keep: int = 3) -> str:

@@ -6,22 +6,29 @@ import datetime as dt
 import hashlib
 import hmac
 import secrets
+import threading
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 _hasher = PasswordHasher()
+# Each argon2 hash or verification takes 64 MiB and a core for a moment: at most two at once per process, so
+# parallel guessing (or many logins at 8 o'clock) queues instead of exhausting memory.
+MAX_HASHES_AT_ONCE = 2
+_hashing = threading.BoundedSemaphore(MAX_HASHES_AT_ONCE)
 
 MIN_PASSWORD_LENGTH = 10
 
 
 def hash_password(password: str) -> str:
-    return _hasher.hash(password)
+    with _hashing:
+        return _hasher.hash(password)
 
 
 def verify_password(password_hash: str, password: str) -> bool:
     try:
-        return _hasher.verify(password_hash, password)
+        with _hashing:
+            return _hasher.verify(password_hash, password)
     except (VerificationError, InvalidHashError):
         return False
 

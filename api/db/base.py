@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
 
-from sqlalchemy import CursorResult, Engine, Update, create_engine, event
+from sqlalchemy import CursorResult, Delete, Engine, Update, create_engine, event
 from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry
@@ -62,8 +62,8 @@ def session_scope() -> Iterator[Session]:
         session.close()
 
 
-def rows_changed(db: Session, statement: Update) -> int:
-    """Run an UPDATE and return how many rows it changed (compare-and-set writes check for 1)."""
+def rows_changed(db: Session, statement: Update | Delete) -> int:
+    """Run an UPDATE (or a DELETE) and return how many rows it changed (compare-and-set writes check for 1)."""
     result = db.execute(statement)
     assert isinstance(result, CursorResult)  # what an UPDATE gives; Session.execute is typed as the plain Result
     return result.rowcount

@@ -45,6 +45,8 @@ class StaffUser(Base):
     is_active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow, server_default=func.now())
     last_login_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    # set when an admin resets the password: nothing but changing it is allowed until the user does
+    must_change_password: Mapped[bool] = mapped_column(default=False, server_default="0")
 
 
 class StaffSession(Base):
@@ -80,6 +82,8 @@ class Conversation(Base):
     )
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+    # REST conversations: the SHA-256 of the key its first message was given (None on other channels)
+    key_hash: Mapped[str | None] = mapped_column(String(64))
 
     @property
     def rasa_sender(self) -> str:
@@ -329,3 +333,27 @@ class AnalyticsSource(Base):
     name: Mapped[str] = mapped_column(String(32), primary_key=True)
     last_id: Mapped[int] = mapped_column(Integer, default=0)
     refreshed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class DailyCount(Base):
+    """What is kept of purged conversations (RETENTION_DAYS): anonymous counts per day (UTC) and channel."""
+
+    __tablename__ = "daily_counts"
+
+    day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    channel: Mapped[str] = mapped_column(String(32), primary_key=True)
+    conversations: Mapped[int] = mapped_column(Integer, default=0)
+    citizen_messages: Mapped[int] = mapped_column(Integer, default=0)
+    handoffs: Mapped[int] = mapped_column(Integer, default=0)
+    unanswered: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class MaintenanceRun(Base):
+    """A scheduled job's last start: claimed with a compare-and-set, so one replica runs it at a time."""
+
+    __tablename__ = "maintenance_runs"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    started_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    outcome: Mapped[dict[str, Any] | None] = mapped_column(JSON)

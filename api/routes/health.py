@@ -9,6 +9,7 @@ from sqlalchemy import text
 from starlette.concurrency import run_in_threadpool
 
 from api.db.base import get_engine
+from api.deps import may_see_details
 
 router = APIRouter(tags=["health"])
 
@@ -43,7 +44,8 @@ def _search_index(request: Request) -> tuple[bool, str]:
     return True, f"{len(index.procedure_ids)} procedures, {len(index.chunks)} chunks"
 
 
-@router.get("/readyz", summary="Ready to serve: database, Rasa and the action server answer")
+@router.get("/readyz", summary="Ready to serve: database, Rasa and the action server answer (the checks' details "
+                               "only for staff or with the bot API token)")
 async def readyz(request: Request) -> JSONResponse:
     settings = request.app.state.settings
     checks = {
@@ -60,4 +62,7 @@ async def readyz(request: Request) -> JSONResponse:
     if (zalo := getattr(request.app.state, "zalo", None)) is not None:
         ok, detail = zalo.status()  # "degraded: …" when its token cannot be refreshed; the other channels go on
         body["zalo"] = {"ok": ok, "detail": detail, "required": False}
-    return JSONResponse({"ready": ready, "checks": body}, status_code=200 if ready else 503)
+    status = 200 if ready else 503
+    if not await run_in_threadpool(may_see_details, request):
+        return JSONResponse({"ready": ready}, status_code=status)
+    return JSONResponse({"ready": ready, "checks": body}, status_code=status)

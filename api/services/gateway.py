@@ -288,8 +288,9 @@ class Gateway:
         self.admission = Admission(settings.max_turns_in_flight)
 
     def check(self, message: CitizenMessage) -> CitizenMessage:
-        """The message cleaned, or MessageRefused."""
-        text, payload = (message.text or "").strip(), (message.payload or "").strip()
+        """The message cleaned (NUL characters dropped: no channel means one), or MessageRefused."""
+        text = (message.text or "").replace("\x00", "").strip()
+        payload = (message.payload or "").replace("\x00", "").strip()
         if payload:
             if not payload.startswith("/") or len(payload) > MAX_PAYLOAD_CHARS or len(text) > MAX_TITLE_CHARS:
                 raise MessageRefused("invalid_payload")

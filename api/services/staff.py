@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from api.core import security
 from api.core.errors import AppError
+from api.core.login_throttle import LoginThrottle
 from api.db.models import AuditEvent, Role, StaffSession, StaffUser, utcnow
 
 
@@ -48,6 +49,34 @@ def authenticate(db: Session, username: str, password: str) -> StaffUser | None:
     if not user.is_active or not security.verify_password(user.password_hash, password):
         return None
     return user
+
+
+class LoginRefused(AppError):
+    """Wrong credentials (401) or too many failures (429 with Retry-After), in plain Vietnamese."""
+
+
+BAD_CREDENTIALS = "Sai tên đăng nhập hoặc mật khẩu."
+
+
+def login(db: Session, throttle: LoginThrottle, username: str, password: str, address: str | None) -> StaffUser:
+    """A throttled login: the user, or LoginRefused. A locked account or address is refused before any password is
+    checked; every failure and every lock is audited (committed even though the request fails)."""
+    if waiting := throttle.refused(username, address):
+        raise LoginRefused(429, "too_many_logins", waiting.message(), headers={"Retry-After": str(waiting.retry_after)})
+    user = authenticate(db, username, password) if username and password else None
+    if user is not None:
+        throttle.succeeded(username)
+        return user
+    locked = throttle.failed(username, address)
+    known = db.scalar(select(StaffUser.id).where(StaffUser.username == username.strip().lower()))
+    detail: dict[str, object] = {"username": username.strip().lower()[:64], "address": address or ""}
+    if locked:
+        detail["locked_s"] = locked.retry_after
+    record(db, None, "staff.login_failed", f"staff_user:{known}" if known else None, detail)
+    db.commit()
+    if locked:
+        raise LoginRefused(429, "too_many_logins", locked.message(), headers={"Retry-After": str(locked.retry_after)})
+    raise LoginRefused(401, "bad_credentials", BAD_CREDENTIALS)
 
 
 def open_session(db: Session, user: StaffUser, ttl_minutes: int) -> IssuedSession:
@@ -129,5 +158,34 @@ def reset_password(db: Session, admin: StaffUser, user: StaffUser, password: str
     if problem := security.password_problem(password):
         raise AppError(422, "weak_password", problem)
     user.password_hash = security.hash_password(password)
+    user.must_change_password = user.id != admin.id  # a password someone else knows is changed at the next login
     db.execute(delete(StaffSession).where(StaffSession.user_id == user.id, StaffSession.id != keep_session))
     record(db, admin.id, "staff.password_reset", f"staff_user:{user.id}")
+
+
+MUST_CHANGE = "Quản trị viên vừa đặt lại mật khẩu của bạn: bạn cần đổi mật khẩu trước khi tiếp tục."
+
+
+def change_own_password(db: Session, throttle: LoginThrottle, found: StaffSession, current: str, new: str,
+                        address: str | None) -> None:
+    """A staff member changes their own password: the current one is checked (throttled like a login), the new one
+    must be acceptable and different; every other session of the account ends; audited."""
+    user = found.user
+    if waiting := throttle.refused(user.username, address):
+        raise LoginRefused(429, "too_many_logins", waiting.message(), headers={"Retry-After": str(waiting.retry_after)})
+    if not security.verify_password(user.password_hash, current):
+        locked = throttle.failed(user.username, address)
+        record(db, user.id, "staff.password_change_failed", f"staff_user:{user.id}", {"address": address or ""})
+        db.commit()
+        if locked:
+            raise LoginRefused(429, "too_many_logins", locked.message(),
+                               headers={"Retry-After": str(locked.retry_after)})
+        raise AppError(403, "wrong_password", "Mật khẩu hiện tại không đúng.")
+    if new == current:
+        raise AppError(422, "same_password", "Mật khẩu mới phải khác mật khẩu hiện tại.")
+    if problem := security.password_problem(new):
+        raise AppError(422, "weak_password", problem)
+    user.password_hash = security.hash_password(new)
+    user.must_change_password = False
+    db.execute(delete(StaffSession).where(StaffSession.user_id == user.id, StaffSession.id != found.id))
+    record(db, user.id, "staff.password_change", f"staff_user:{user.id}")

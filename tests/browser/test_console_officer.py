@@ -15,7 +15,6 @@ import uuid
 from collections.abc import Iterator
 from typing import Any
 
-import httpx
 import pytest
 
 from api.core.privacy import mask_identifier
@@ -41,9 +40,8 @@ def shot(page: Any, name: str) -> None:
 
 
 def citizen_messages(stack: Any, sender: str) -> list[dict[str, Any]]:
-    response = httpx.get(f"{stack.app_url}/api/v1/chat/{sender}/messages", timeout=30)
-    assert response.status_code == 200, response.text
-    return response.json()["messages"]
+    messages: list[dict[str, Any]] = stack.client.messages(sender)["messages"]  # with the conversation's key
+    return messages
 
 
 @pytest.fixture()

@@ -77,20 +77,27 @@ class Load:
                     time.sleep(THINK_SECONDS)
 
 
+KEYS: dict[str, str] = {}  # each sender's conversation_key (X-Conversation-Key)
+
+
 def send(http: httpx.Client, url: str, sender: str, text: str | None = None, payload: str | None = None) -> Turn:
-    """One message, retried with the same client id while the app does not answer at all."""
+    """One message, retried with the same client id while the app does not answer at all (a lost first reply is
+    recovered by the keyless retry of the first message)."""
     turn = Turn(sender, uuid.uuid4().hex)
     body = {"sender": sender, "client_msg_id": turn.client_id, **({"payload": payload} if payload else {"text": text})}
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         started = time.monotonic()
         try:
-            response = http.post(f"{url}/api/v1/chat", json=body)
+            headers = {"X-Conversation-Key": KEYS[sender]} if sender in KEYS else {}
+            response = http.post(f"{url}/api/v1/chat", json=body, headers=headers)
         except httpx.TransportError:  # the app is down: try again with the same id, as a client would
             time.sleep(0.5)
             continue
         turn.seconds, turn.status = time.monotonic() - started, response.status_code
         data = response.json()
+        if isinstance(data.get("conversation_key"), str):
+            KEYS[sender] = data["conversation_key"]
         turn.replies = [r["text"] for r in data.get("replies", [])] if response.status_code == 200 else []
         turn.retry_after = response.headers.get("retry-after")
         return turn

@@ -29,7 +29,7 @@ def test_thanks_and_goodbye(stack) -> None:
 
 
 def test_readiness_reports_all_processes(stack) -> None:
-    body = httpx.get(f"{stack.app_url}/readyz", timeout=10).json()
+    body = httpx.get(f"{stack.app_url}/readyz", timeout=10, headers=stack.bot_headers()).json()
     assert body["ready"] is True
     ok = {name for name, check in body["checks"].items() if check["ok"]}
     # the test stack also runs the Telegram channel against the local fake Bot API server

@@ -99,6 +99,6 @@ def test_canbo_then_an_officer_claims_replies_and_resolves_and_the_citizen_rates
 
 def test_readiness_reports_the_telegram_channel(stack, telegram_api: FakeTelegram) -> None:
     telegram_api.wait_polling(timeout=60)
-    body = httpx.get(f"{stack.app_url}/readyz", timeout=30).json()
+    body = httpx.get(f"{stack.app_url}/readyz", timeout=30, headers=stack.bot_headers()).json()
     assert body["ready"] is True
     assert body["checks"]["telegram"]["ok"] is True

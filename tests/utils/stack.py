@@ -11,6 +11,7 @@ from pathlib import Path
 
 import httpx
 
+from api.core.config import Settings
 from api.runtime.chat_client import ChatClient
 from api.runtime.local_stack import LocalStack, StackFailed, free_port
 from api.runtime.local_stack import running_stack as local_stack
@@ -27,6 +28,10 @@ class Stack(LocalStack):
 
     def __post_init__(self) -> None:
         self.client = ChatClient(self.app_url)
+
+    def bot_headers(self) -> dict[str, str]:
+        """The stack's bot API token (derived from its secret key), which also shows /readyz's details."""
+        return {"Authorization": f"Bearer {Settings(var_dir=self.var_dir).bot_api_token}"}
 
     def chat(self, sender: str, text: str | None = None, payload: str | None = None) -> dict:
         return self.client.send(sender, text, payload)

@@ -95,7 +95,11 @@
 
   var atBottom = true, sent = false;  // kept at the bottom while the officer has not scrolled up
   document.addEventListener("htmx:afterRequest", function (event) {
-    if (event.detail.elt && event.detail.elt.id === "reply-form" && event.detail.successful) sent = true;
+    var form = event.detail.elt;
+    if (!form || !event.detail.successful) return;
+    if (form.id === "reply-form") sent = true;
+    // forms marked data-reset-on-success are emptied once sent (no inline handlers: the CSP forbids them)
+    if (form.hasAttribute && form.hasAttribute("data-reset-on-success") && form.reset) form.reset();
   });
   document.addEventListener("htmx:afterSwap", function (event) {
     if (!event.detail.target || event.detail.target.id !== "messages") return;

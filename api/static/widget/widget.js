@@ -492,9 +492,11 @@
     var online = ws && ws.readyState === 1 && live;
     status.classList.toggle("tlhc-off", !online);
     var lost = connectedOnce || attempt > 0;
-    statusText.textContent = online ? MODES[mode] : lost ? "Mất kết nối" : "Đang kết nối…";
+    statusText.textContent = online ? MODES[mode] : replaced ? "Đang mở ở cửa sổ khác" : lost ? "Mất kết nối"
+      : "Đang kết nối…";
     banner.hidden = online || !lost;
-    banner.textContent = "Đang kết nối lại… Tin nhắn của bạn sẽ được gửi khi có mạng.";
+    banner.textContent = replaced ? "Cuộc trò chuyện đang được mở ở một cửa sổ khác."
+      : "Đang kết nối lại… Tin nhắn của bạn sẽ được gửi khi có mạng.";
     for (var id in pendingEls) {
       if (pendingEls[id].className.indexOf("tlhc-failed") < 0) pendingState(id, "");
     }
@@ -571,6 +573,7 @@
 
   // --- the connection: reconnect with backoff and jitter, heartbeat ----------------------------------------------
   var ws = null, connNo = 0, attempt = 0, retryTimer = 0, wanted = false, connectedOnce = false, lastFrame = 0;
+  var replaced = false;  // another tab took the conversation over: wait until this tab is looked at again
 
   function newKey() {
     state.key = random(32);
@@ -604,6 +607,11 @@
       ws = null;
       live = false;
       showTyping(false);
+      if (ev.code === 4409) {  // the conversation is open in another tab: no retry until this tab is visible again
+        replaced = true;
+        setStatus();
+        return;
+      }
       if (ev.code === 4400) {  // the server refused our key or cursor: start afresh
         if (/^invalid_key/.test(ev.reason || "")) newKey();
         resetLog();
@@ -643,7 +651,10 @@
     else ping();
   }, 25000);
   W.addEventListener("online", reconnectNow);
-  D.addEventListener("visibilitychange", function () { if (D.visibilityState === "visible") reconnectNow(); });
+  D.addEventListener("visibilitychange", function () {
+    if (D.visibilityState !== "visible") return;
+    if (replaced && wanted) { replaced = false; attempt = 0; connect(); } else reconnectNow();
+  });
 
   function onFrame(data) {
     var f;

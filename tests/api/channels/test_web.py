@@ -275,18 +275,53 @@ def test_handoff_claim_and_officer_reply_reach_an_open_socket_live(client: TestC
     assert [m["author"] for m in history] == ["citizen", "bot", "system", "citizen", "system", "officer"]
 
 
-def test_first_message_from_another_tab_reaches_a_socket_opened_before_the_conversation(
-        connect, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(widget, "WAKE_TIMEOUT", 1.0)  # found on the periodic re-read (no conversation to watch yet)
+def test_a_second_tab_takes_the_conversation_over(connect, monkeypatch: pytest.MonkeyPatch) -> None:
+    """One live socket per key: the older tab is closed with 4409 and a reason; the newer one gets the replies."""
+    monkeypatch.setattr(widget, "WAKE_TIMEOUT", 1.0)
     key = new_key()
     first_tab = connect(key)
     first_tab.history()
     second_tab = connect(key)
     second_tab.history()
-    second_tab.say("xin chào")
-    got = messages(first_tab.until(lambda f: f["type"] == "message" and f["message"]["author"] == "bot",
-                                   timeout=6))
+    with pytest.raises(WebSocketDisconnect) as closed:
+        first_tab.until(lambda f: False, timeout=5)
+    assert closed.value.code == widget.CLOSE_REPLACED and closed.value.reason.startswith("replaced:")
+    got = messages(second_tab.say("xin chào") + second_tab.until(lambda f: f == {"type": "typing", "on": False}))
     assert [m["author"] for m in got] == ["citizen", "bot"]
+
+
+def test_sockets_are_capped_per_address_and_in_total(client: TestClient, connect,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(client.app.state.settings, "widget_sockets_per_address", 2)
+    monkeypatch.setattr(client.app.state.settings, "widget_sockets_total", 3)
+    client.app.state.widget_sockets = None  # made again from the settings above
+    first, second = connect(new_key()), connect(new_key())
+    first.history(), second.history()
+    third = connect(new_key())  # the test client always comes from one address
+    error = third.recv()
+    assert error["code"] == "too_many_sockets" and "quá nhiều cửa sổ" in error["message"]
+    with pytest.raises(WebSocketDisconnect) as closed:
+        third.recv()
+    assert closed.value.code == widget.CLOSE_POLICY
+    sockets = client.app.state.widget_sockets
+    assert sockets.open == 2  # the refused socket is not counted
+    sockets.per_address = 10
+    connect(new_key()).history()
+    busy = connect(new_key())
+    assert busy.recv()["code"] == "busy"
+    with pytest.raises(WebSocketDisconnect) as closed:
+        busy.recv()
+    assert closed.value.code == widget.CLOSE_BUSY
+
+
+def test_a_closed_socket_frees_its_place(client: TestClient) -> None:
+    with client.websocket_connect(f"/api/v1/widget/ws?key={new_key()}") as ws:
+        ws.receive_json()
+        assert client.app.state.widget_sockets.open == 1
+    deadline = time.monotonic() + 5
+    while client.app.state.widget_sockets.open and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert client.app.state.widget_sockets.open == 0 and not client.app.state.widget_sockets.by_key
 
 
 # --- the script and the demo page ---------------------------------------------------------------------------------
@@ -325,3 +360,35 @@ def test_demo_page_embeds_the_widget_with_one_tag(client: TestClient) -> None:
     assert re.findall(r"<script[^>]*>", page) == ['<script src="/widget.js" defer>']
     assert "script-src 'self'" in response.headers["content-security-policy"]
     assert client.get("/docs").status_code == 200  # nothing else moved
+
+
+def test_the_widget_key_never_reaches_the_log(migrated: None, capfd: pytest.CaptureFixture[str]) -> None:
+    """A real uvicorn server logs every socket with its URL; the key in its query string must not reach the log."""
+    import threading
+
+    import uvicorn
+    from websockets.sync.client import connect as ws_connect
+
+    from api.main import create_app
+    from tests.utils.stack import free_port
+
+    app = create_app()  # the app's logging, as `uvicorn api.main:app` ends up with it
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, log_level="info",
+                                           timeout_graceful_shutdown=2))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 60
+    while not server.started:
+        assert time.monotonic() < deadline and thread.is_alive(), "uvicorn did not start"
+        time.sleep(0.05)
+    key = new_key()
+    try:
+        with ws_connect(f"ws://127.0.0.1:{port}/api/v1/widget/ws?key={key}&after=0") as ws:
+            assert json.loads(ws.recv(timeout=10))["type"] == "mode"
+    finally:
+        server.should_exit = True
+        thread.join(15)
+    logged = capfd.readouterr().err
+    assert '"WebSocket /api/v1/widget/ws?…' in logged  # uvicorn's line is there, without its query string
+    assert key not in logged

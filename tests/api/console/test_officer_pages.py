@@ -20,11 +20,23 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from api.core.config import get_settings
 from api.db.base import session_scope
-from api.db.models import AuditEvent, Handoff, HandoffStatus, Message, MessageAuthor, QuickReply, Role, StaffUser
+from api.db.models import (
+    AuditEvent,
+    Conversation,
+    Handoff,
+    HandoffStatus,
+    Message,
+    MessageAuthor,
+    QuickReply,
+    Role,
+    StaffUser,
+)
 from api.deps import CSRF_COOKIE, SESSION_COOKIE
 from api.services import handoffs, staff
 from tests.utils.bot import bot_turn, open_handoff_via_bot
+from tests.utils.citizens import get_messages, post_chat
 from tests.utils.stack import free_port
 from tests.utils.staff import PASSWORD, make_staff
 
@@ -63,7 +75,7 @@ def citizen() -> str:
 
 
 def chat(client: TestClient, user_id: str, text: str) -> dict:
-    response = client.post("/api/v1/chat", json={"sender": user_id, "text": text})
+    response = post_chat(client, user_id, text=text)
     assert response.status_code == 200, response.text
     return response.json()
 
@@ -186,7 +198,7 @@ def test_claim_reply_transfer_resolve_through_the_console(client: TestClient, la
     new_last = max(int(i) for i in re.findall(r'id="msg-(\d+)"', fresh))
     assert f'id="after" name="after" value="{new_last}" hx-swap-oob="true"' in fresh
     assert 'id="msg-' not in lan.get(f"{page}/messages", params={"after": new_last}).text
-    citizen_view = client.get(f"/api/v1/chat/{user_id}/messages").json()["messages"]
+    citizen_view = get_messages(client, user_id).json()["messages"]
     assert [m["text"] for m in citizen_view if m["author"] == "officer"] == [answer]
 
     transferred = lan.post(f"{page}/transfer", {"officer_id": str(hung.id)})
@@ -196,7 +208,7 @@ def test_claim_reply_transfer_resolve_through_the_console(client: TestClient, la
     assert resolved.status_code == 200 and "Đã kết thúc hỗ trợ" in resolved.text
     again = hung.post(f"{page}/resolve")
     assert again.status_code == 409 and again.text == "Cuộc trò chuyện này đã được xử lý xong."
-    rating = client.get(f"/api/v1/chat/{user_id}/messages").json()["messages"][-1]
+    rating = get_messages(client, user_id).json()["messages"][-1]
     assert rating["text"] == handoffs.RATING_REQUEST and len(rating["buttons"]) == 5
 
     with session_scope() as db:
@@ -394,10 +406,30 @@ def test_history_finds_a_message_and_opens_the_conversation(client: TestClient, 
         assert audited(db, "conversation.view", f"conversation:{conversation_id}", lan.id)
 
 
+def test_officers_search_only_conversations_that_reached_officers(client: TestClient, lan: Staff,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    bot_only, handed = citizen(), citizen()
+    word = uuid.uuid4().hex[:10]
+    chat(client, bot_only, f"{word} chỉ hỏi trợ lý ảo")
+    open_handoff(client, handed, f"{word} cần gặp cán bộ")
+    found = lan.get("/console/history", params={"q": word}).text
+    assert "cần gặp cán bộ" in found and "chỉ hỏi trợ lý ảo" not in found
+    with session_scope() as db:
+        hidden = db.scalar(select(Conversation.id).where(Conversation.user_id == bot_only))
+    refused = lan.get(f"/console/history/conversations/{hidden}")
+    assert refused.status_code == 403 and "chỉ xem được các cuộc trò chuyện đã chuyển đến cán bộ" in refused.text
+    admin = Staff(client.app, Role.admin)
+    assert "chỉ hỏi trợ lý ảo" in admin.get("/console/history", params={"q": word}).text
+    assert admin.get(f"/console/history/conversations/{hidden}").status_code == 200
+    monkeypatch.setattr(get_settings(), "officers_search_all", True)
+    assert "chỉ hỏi trợ lý ảo" in lan.get("/console/history", params={"q": word}).text
+
+
 def test_history_is_paginated(client: TestClient, lan: Staff) -> None:
     user_id, word = citizen(), uuid.uuid4().hex[:8]
     for n in range(23):
         chat(client, user_id, f"{word} câu hỏi số {n}")
+    open_handoff_via_bot(client, f"api:{user_id}")  # officers search conversations that reached officers
     first = lan.get("/console/history", params={"q": word, "author": "citizen"}).text
     assert first.count("<mark>") == 20 and "Trang sau" in first and "câu hỏi số 22" in first
     second = lan.get("/console/history", params={"q": word, "author": "citizen", "page": 2}).text

@@ -202,3 +202,15 @@ def test_the_api_refuses_what_kb_validate_refuses(client, admin, monkeypatch) ->
     strict = client.put(f"/api/v1/admin/procedures/{PROCEDURE}", headers=admin,
                         json={"expected_version": row["version"], "record": no_code})
     assert strict.status_code == 422 and "field national_codes" in strict.json()["message"]
+
+
+@pytest.mark.parametrize("version", [2**64, 2**70, -1])
+def test_an_impossible_version_is_a_422_not_a_server_error(client, admin, version: int) -> None:
+    faq = client.get("/api/v1/admin/faqs", headers=admin).json()[0]
+    for action in ("archive", "restore", "publish"):
+        response = client.post(f"/api/v1/admin/faqs/{faq['id']}/{action}", headers=admin,
+                               json={"expected_version": version})
+        assert response.status_code == 422, (action, response.text)
+    rollback = client.post(f"/api/v1/admin/faqs/{faq['id']}/rollback", headers=admin,
+                           json={"revision_id": 2**80, "expected_version": 1})
+    assert rollback.status_code == 422

@@ -34,6 +34,7 @@ from api.domain.office_hours import ScheduleError, describe_opening, load
 from api.main import create_app
 from api.services import handoffs, staff
 from tests.utils.bot import bot_headers, bot_turn, open_handoff_via_bot
+from tests.utils.citizens import get_messages, post_chat
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
 ALWAYS_OPEN = "mon-sun 00:00-24:00"
@@ -64,7 +65,7 @@ def open_via_bot(client: TestClient, user_id: str, reason: str = "citizen_reques
 
 
 def chat(client: TestClient, user_id: str, text: str) -> dict:
-    response = client.post("/api/v1/chat", json={"sender": user_id, "text": text})
+    response = post_chat(client, user_id, text=text)
     assert response.status_code == 200, response.text
     return response.json()
 
@@ -126,11 +127,11 @@ def test_lifecycle_from_handoff_to_rating(client: TestClient, office_open: None,
     assert replied.json()["author"] == "officer" and replied.json()["text"] == answer
     assert replied.json()["author_name"] == officer.full_name
 
-    fetched = client.get(f"/api/v1/chat/{user_id}/messages", params={"after": asked["last_message_id"]})
+    fetched = get_messages(client, user_id, after=asked["last_message_id"])
     assert fetched.status_code == 200
     assert [(m["author"], m["text"]) for m in fetched.json()["messages"]] == [("officer", answer)]
     assert fetched.json()["mode"] == "assigned" and fetched.json()["last_message_id"] == replied.json()["id"]
-    everything = client.get(f"/api/v1/chat/{user_id}/messages").json()["messages"]
+    everything = get_messages(client, user_id).json()["messages"]
     assert f"Cán bộ {officer.full_name} đã tham gia cuộc trò chuyện." in [m["text"] for m in everything]
     assert {m["author"] for m in everything} == {"bot", "system", "officer"}  # never the citizen's own
 
@@ -143,7 +144,7 @@ def test_lifecycle_from_handoff_to_rating(client: TestClient, office_open: None,
 
     resolved = client.post(f"/api/v1/handoffs/{item['id']}/resolve", headers=headers)
     assert resolved.status_code == 200 and resolved.json()["status"] == "resolved"
-    after_resolve = client.get(f"/api/v1/chat/{user_id}/messages", params={"after": replied.json()["id"]}).json()
+    after_resolve = get_messages(client, user_id, after=replied.json()["id"]).json()
     assert after_resolve["mode"] == "bot"
     [rating_request] = after_resolve["messages"]
     assert rating_request["author"] == "system" and "1 đến 5" in rating_request["text"]
@@ -180,6 +181,7 @@ def test_queue_puts_waiting_before_tickets(client: TestClient, office_open: None
 def test_transfer_between_officers(client: TestClient, office_open: None, officers) -> None:
     (officer, headers), (other, other_headers), (_, admin_headers) = officers
     user_id = citizen()
+    chat(client, user_id, "xin chào")  # the citizen's REST conversation, with its key
     handoff_id = open_via_bot(client, user_id)["handoff_id"]
     url = f"/api/v1/handoffs/{handoff_id}"
     refused = client.post(f"{url}/transfer", headers=headers, json={"officer_id": other.id})
@@ -200,7 +202,7 @@ def test_transfer_between_officers(client: TestClient, office_open: None, office
     back = client.post(f"{url}/transfer", headers=admin_headers, json={"officer_id": officer.id})  # admin may
     assert back.status_code == 200 and back.json()["officer_name"] == officer.full_name
     assert client.post(f"{url}/resolve", headers=admin_headers).status_code == 200  # an admin may close
-    texts = [m["text"] for m in client.get(f"/api/v1/chat/{user_id}/messages").json()["messages"]]
+    texts = [m["text"] for m in get_messages(client, user_id).json()["messages"]]
     assert f"Cuộc trò chuyện đã được chuyển cho cán bộ {other.full_name}." in texts
     with session_scope() as db:
         actions = db.scalars(select(AuditEvent.detail).where(AuditEvent.target == f"handoff:{handoff_id}",
@@ -360,7 +362,7 @@ def test_claimed_handoff_survives_a_restart(client: TestClient, office_open: Non
         assert chat(restarted, user_id, "Còn đó không?")["mode"] == "assigned"
         second = restarted.post(f"/api/v1/handoffs/{handoff_id}/reply", headers=headers, json={"text": "Vẫn đây."})
         assert second.status_code == 201
-        texts = [m["text"] for m in restarted.get(f"/api/v1/chat/{user_id}/messages").json()["messages"]]
+        texts = [m["text"] for m in get_messages(restarted, user_id).json()["messages"]]
         assert texts[-2:] == ["Tôi đang xem.", "Vẫn đây."]
 
 

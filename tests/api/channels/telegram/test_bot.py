@@ -34,6 +34,7 @@ from api.services import events
 from api.services.gateway import BOT_UNAVAILABLE, Gateway
 from api.services.handoffs import RATING_REQUEST
 from knowledge_base.vocabulary import RATING_BUTTONS
+from tests.utils.bot import bot_headers
 from tests.utils.fake_telegram import FakeTelegram, utf16_len
 
 LONG_PAYLOAD = '/choose_option{"procedure_id": "cap-giay-chung-nhan-quyen-su-dung-dat-lan-dau-ho-gia-dinh-ca-nhan"}'
@@ -304,14 +305,19 @@ def test_webhook_checks_the_secret_and_handles_a_redelivered_update_once(webhook
     assert not tg.calls_of("getUpdates", ok=None)  # no polling in webhook mode
 
 
+def checks(client: TestClient) -> dict:
+    """/readyz's checks, as the stack's processes and staff see them."""
+    return client.get("/readyz", headers=bot_headers(client)).json()["checks"]
+
+
 def test_no_token_no_telegram(client: TestClient) -> None:
     assert client.app.state.telegram is None
     assert client.post("/telegram/webhook", json={"update_id": 1}).status_code == 404
-    assert "telegram" not in client.get("/readyz").json()["checks"]
+    assert "telegram" not in client.get("/readyz", headers=bot_headers(client)).json()["checks"]
 
 
 def test_readyz_reports_telegram_without_requiring_it(bot: TestClient) -> None:
-    body = bot.get("/readyz").json()
+    body = bot.get("/readyz", headers=bot_headers(bot)).json()
     assert body["checks"]["telegram"] == {"ok": True, "detail": "polling as @tlhc_test_bot", "required": False}
     assert set(body["checks"]) >= {"database", "rasa", "action_server", "search_index"}
 
@@ -406,15 +412,15 @@ def test_telegram_down_at_start_does_not_stop_the_app_and_it_connects_later(migr
         assert client.get("/healthz").status_code == 200  # served while Telegram is unreachable
         tg.wait_polling(timeout=20)  # retried after 1 s and 2 s
         assert len(tg.calls_of("getMe", ok=False)) == 2
-        tg.wait_for(lambda: client.get("/readyz").json()["checks"]["telegram"]["ok"], what="telegram ready")
+        tg.wait_for(lambda: checks(client)["telegram"]["ok"], what="telegram ready")
 
 
 def test_a_refused_token_turns_the_channel_off(migrated: None, tg: FakeTelegram) -> None:
     app = create_app(Settings(telegram_bot_token="42:not-the-token", telegram_api_base_url=tg.base_url))
     with TestClient(app, base_url="https://testserver") as client:
-        tg.wait_for(lambda: client.get("/readyz").json()["checks"]["telegram"]["detail"] == "invalid token",
+        tg.wait_for(lambda: checks(client)["telegram"]["detail"] == "invalid token",
                     what="the refusal")
-        assert client.get("/readyz").json()["checks"]["telegram"]["ok"] is False
+        assert checks(client)["telegram"]["ok"] is False
     assert tg.calls == []  # the fake records calls with its own token only
 
 
