@@ -61,8 +61,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             if report := kb_store.seed_if_empty(db):
                 log.info("knowledge base seeded", extra={"records": len(report.created)})
         app.state.search = search_index.make_search_service(settings)
-        app.state.on_kb_published = lambda: search_index.rebuild_in_background(app.state.search)
-        search_index.rebuild_in_background(app.state.search)
+        app.state.kb_sync = search_index.KbSync(app.state.search)
+        app.state.on_kb_published = app.state.kb_sync.refresh  # this replica at once; the others on the `kb` signal
+        app.state.kb_sync.refresh()
+        await app.state.kb_sync.start(app.state.events)
         app.state.backlog = Backlog(app.state.gateway, settings, workers=max(1, settings.max_turns_in_flight // 4))
         app.state.backlog.start()
         app.state.telegram = None
@@ -74,6 +76,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if app.state.telegram is not None:
             await app.state.telegram.stop()
         await app.state.backlog.stop()
+        await app.state.kb_sync.stop()
         app.state.search.close()
         await app.state.rasa.close()
         await app.state.events.close()
