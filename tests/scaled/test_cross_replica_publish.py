@@ -1,5 +1,6 @@
 """Every replica serves the same knowledge: a change published through one replica's API, or by the CLI, reaches
-the search index of another replica within 5 seconds (two app processes on PostgreSQL + Redis of their own).
+the search index of the other replica within 5 seconds (the scaled layout of conftest.py: two app replicas on a
+PostgreSQL and a Redis of its own).
 
 The changes add a note (one new chunk to embed), as an edit of a section does; a changed title re-embeds every
 chunk of the procedure (~50), which takes longer than 5 s on a loaded 2-core machine."""
@@ -11,25 +12,15 @@ import os
 import re
 import signal
 import subprocess
-import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 import httpx
 import pytest
 
-from tests.utils.stack import PYTHON, ROOT, free_port
+from tests.utils.stack import PYTHON, ROOT, Stack
 
 WITHIN_S = 5.0
-
-
-def _env(database_url: str, redis_url: str, var_dir: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "RASA_TRACKER_URL", "APP_URL")}
-    env.update(DATABASE_URL=database_url, REDIS_URL=redis_url, VAR_DIR=str(var_dir), SECRET_KEY="x" * 40,
-               RASA_PORT="1", ACTIONS_PORT="2", LOG_JSON="true")
-    return env
 
 
 def cli(env: dict[str, str], *args: str, stdin: str | None = None) -> str:
@@ -37,32 +28,6 @@ def cli(env: dict[str, str], *args: str, stdin: str | None = None) -> str:
                           capture_output=True, timeout=300)
     assert done.returncode == 0, f"{args}: {done.stdout}\n{done.stderr}"
     return done.stdout
-
-
-@contextmanager
-def replica(env: dict[str, str], port: int) -> Iterator[str]:
-    """One app process (uvicorn), its search index ready; killed on exit."""
-    log = (Path(env["VAR_DIR"]) / "app.log").open("wb")
-    process = subprocess.Popen([PYTHON, "-m", "uvicorn", "api.main:app", "--host", "127.0.0.1", "--port", str(port)],
-                               cwd=ROOT, env={**env, "KB_EMBED_THREADS": "1"}, stdout=log, stderr=subprocess.STDOUT,
-                               start_new_session=True)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 300
-        while True:
-            assert process.poll() is None, Path(env["VAR_DIR"], "app.log").read_text()[-3000:]
-            try:
-                if httpx.get(f"{url}/api/v1/search", params={"q": "căn cước"}, timeout=5).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert time.monotonic() < deadline, "replica not ready"
-            time.sleep(0.5)
-        yield url
-    finally:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait()
-        log.close()
 
 
 def texts(url: str, query: str) -> list[str]:
@@ -86,16 +51,12 @@ def seconds_until(url: str, query: str, word: str, present: bool) -> float:
 
 
 @pytest.fixture(scope="module")
-def replicas(own_services: tuple[str, str]) -> Iterator[tuple[str, str, dict[str, str]]]:
+def replicas(scaled_stack: Stack, own_services: tuple[str, str]) -> tuple[str, str, dict[str, str]]:
+    """The layout's two app replicas, asked directly (not through nginx), and the environment of its CLI."""
     database_url, redis_url = own_services
-    with ExitStack() as stack:
-        dirs = [Path(stack.enter_context(tempfile.TemporaryDirectory(prefix=f"tlhc-replica{i}-"))) for i in (1, 2)]
-        env_a, env_b = (_env(database_url, redis_url, d) for d in dirs)
-        cli(env_a, "migrate")
-        cli(env_a, "kb", "seed")
-        url_a = stack.enter_context(replica(env_a, free_port()))
-        url_b = stack.enter_context(replica(env_b, free_port()))
-        yield url_a, url_b, env_a
+    env = {k: v for k, v in os.environ.items() if k not in ("RASA_TRACKER_URL", "APP_URL")}
+    env.update(DATABASE_URL=database_url, REDIS_URL=redis_url, VAR_DIR=str(scaled_stack.var_dir))
+    return (f"http://127.0.0.1:{scaled_stack.ports['app1']}", f"http://127.0.0.1:{scaled_stack.ports['app2']}", env)
 
 
 def _procedure(env: dict[str, str]) -> dict:
@@ -145,12 +106,18 @@ def test_cli_and_api_publish_and_cli_rollback_reach_the_other_replica(replicas: 
           f"CLI rollback {took_rollback:.2f} s")
 
 
-def test_a_replica_that_was_down_starts_at_the_current_knowledge(replicas: tuple[str, str, dict],
-                                                                  own_services: tuple[str, str]) -> None:
+def test_a_replica_killed_while_the_knowledge_changes_serves_the_change_after_restart(replicas: tuple[str, str, dict],
+                                                                                    scaled_stack: Stack) -> None:
     _, url_b, env = replicas
+    os.kill(scaled_stack.child_pids()["app2"], signal.SIGKILL)  # the launcher starts it again after 1 s
     procedure = _procedure(env)
     _import(env, {**procedure, "notes": [*(procedure.get("notes") or []), "Hỏi capybarat trước khi đến."]})
-    with tempfile.TemporaryDirectory(prefix="tlhc-replica3-") as var_dir, \
-            replica(_env(*own_services, Path(var_dir)), free_port()) as url_c:
-        assert any("capybarat" in t for t in texts(url_c, "capybarat"))
-    seconds_until(url_b, "capybarat", "capybarat", present=True)
+    deadline = time.monotonic() + 180
+    while True:
+        try:
+            if any("capybarat" in t for t in texts(url_b, "capybarat")):
+                break
+        except (httpx.HTTPError, AssertionError):  # not up yet, or its index not built yet (503)
+            pass
+        assert time.monotonic() < deadline, "the restarted replica does not serve the change"
+        time.sleep(0.5)

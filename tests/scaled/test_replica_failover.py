@@ -1,7 +1,6 @@
-"""The scaled layout started by its one command (`serve --scaled`: nginx, two app replicas, two Rasa servers with an
-action server each) on a PostgreSQL and a Redis of its own; an app replica and a Rasa server are killed while widget
-WebSocket clients talk through nginx: each client reconnects (to the surviving replica) with its `after` cursor
-and misses no message."""
+"""Broken on purpose (the layout of conftest.py): an app replica and a Rasa server are killed while widget WebSocket
+clients talk through nginx; each client reconnects (to the surviving replica) with its `after` cursor and misses
+no message. Only nginx listens beyond loopback."""
 
 from __future__ import annotations
 
@@ -10,35 +9,17 @@ import os
 import signal
 import time
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import ClientConnection, connect
 
-from tests.utils.stack import ROOT, Stack, StackFailed, running_stack
+from tests.utils.stack import Stack
 
 CLIENTS = 4
 QUESTIONS = ["làm căn cước ở đâu", "thế lệ phí bao nhiêu?", "mất bao lâu", "cảm ơn bạn"]
-
-
-@pytest.fixture(scope="module")
-def scaled_stack(own_services: tuple[str, str]) -> Iterator[Stack]:
-    if not (ROOT / ".venv-rasa" / "bin" / "rasa").exists():
-        pytest.skip("run scripts/setup.sh first")
-    if not os.path.exists("/usr/sbin/nginx"):
-        pytest.fail("nginx missing: run scripts/install_nginx.sh")
-    database_url, redis_url = own_services
-    tracker_url = database_url.rsplit("/", 1)[0] + "/rasa"
-    env = {"DATABASE_URL": database_url, "RASA_TRACKER_URL": tracker_url, "REDIS_URL": redis_url}
-    try:
-        with running_stack(extra_env=env, scaled=(2, 2)) as stack:
-            yield stack
-    except StackFailed as error:
-        pytest.fail(str(error))
 
 
 class WidgetClient:
