@@ -68,9 +68,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             if report := kb_store.seed_if_empty(db):
                 log.info("knowledge base seeded", extra={"records": len(report.created)})
         app.state.search = search_index.make_search_service(settings)
-        app.state.index_rebuilds = search_index.Rebuilds(app.state.search)
-        app.state.on_kb_published = app.state.index_rebuilds.start
-        app.state.index_rebuilds.start()
+        app.state.kb_sync = search_index.KbSync(app.state.search)
+        app.state.index_rebuilds = app.state.kb_sync.rebuilds  # failures shown to admins, retried
+        app.state.on_kb_published = app.state.kb_sync.refresh  # this replica at once; the others on the `kb` signal
+        app.state.kb_sync.refresh()
+        await app.state.kb_sync.start(app.state.events)
         app.state.backlog = Backlog(app.state.gateway, settings, workers=max(1, settings.max_turns_in_flight // 4))
         app.state.backlog.start()
         app.state.telegram = None
@@ -91,7 +93,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if app.state.zalo is not None:
             await app.state.zalo.stop()
         await app.state.backlog.stop()
-        app.state.index_rebuilds.close()
+        await app.state.kb_sync.stop()
         app.state.search.close()
         await app.state.rasa.close()
         await app.state.events.close()

@@ -5,6 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 bash scripts/install_browser.sh
+bash scripts/install_nginx.sh
 PY=.venv/bin/python
 echo "== ruff"
 .venv/bin/ruff check .

@@ -125,11 +125,16 @@ def prepare() -> None:
 
 
 @cli.command()
-def serve(timeout: float = typer.Option(600, help="seconds to wait for readiness")) -> None:
+def serve(timeout: float = typer.Option(600, help="seconds to wait for readiness"),
+          scaled: bool = typer.Option(False, "--scaled", help="nginx in front of app replicas and Rasa servers "
+                                                              "(PostgreSQL and Redis required; docs/operations.md)"),
+          replicas: int = typer.Option(2, min=1, help="--scaled: app replicas"),
+          rasa_servers: int = typer.Option(2, min=1, help="--scaled: Rasa servers (each with an action server)"),
+          ) -> None:
     """Start rasa, actions and the app; Ctrl-C stops all."""
     from api.runtime.launcher import serve as run
 
-    raise typer.Exit(run(timeout))
+    raise typer.Exit(run(timeout, scaled_layout=scaled, replicas=replicas, rasa_servers=rasa_servers))
 
 
 @cli.command("create-admin")

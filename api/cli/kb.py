@@ -17,6 +17,16 @@ kb = typer.Typer(help="Knowledge base: import, export, publish, history, rollbac
 ACTOR = typer.Option("cli", help="name recorded in the revision history")
 
 
+@kb.callback()
+def _signal_replicas() -> None:
+    """With REDIS_URL, a publish here wakes every app replica at once (without it they notice within 2 s)."""
+    from api.core.config import get_settings
+    from api.services import events
+
+    if redis_url := get_settings().redis_url:
+        events.install(events.make_bus(redis_url))
+
+
 def _fail(message: str) -> None:
     typer.echo(message, err=True)
     raise typer.Exit(1)

@@ -1,4 +1,5 @@
-"""Start rasa, the action server and the app; wait until all are ready; stop all on Ctrl-C."""
+"""Start rasa, the action server and the app (or the scaled layout: api/runtime/scaled.py); wait until all are
+ready; restart a child that dies; stop all on Ctrl-C."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from pathlib import Path
 import httpx
 
 from api.core.config import ROOT, Settings, get_settings
-from api.runtime import rasa_endpoints, rasa_model
+from api.runtime import rasa_endpoints, rasa_model, scaled
 
 VENV_PYTHON = ROOT / ".venv" / "bin" / "python"
 
@@ -106,19 +107,38 @@ def children(settings: Settings, model: Path) -> list[Child]:
     ]
 
 
-def wait_ready(settings: Settings, procs: list[Child], timeout: float) -> bool:
+def scaled_children(settings: Settings, model: Path, layout: scaled.Layout) -> list[Child]:
+    logs = settings.var_dir / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    env = dict(os.environ, VAR_DIR=str(settings.var_dir), APP_URL=settings.app_url, PYTHONUNBUFFERED="1",
+               BOT_API_TOKEN=settings.bot_api_token)
+    return [Child(name, command, {**env, **extra}, logs / f"{name}.log")
+            for name, command, extra in scaled.commands(settings, layout, model, VENV_PYTHON)]
+
+
+def wait_ready(settings: Settings, procs: list[Child], timeout: float, urls: list[str] | None = None,
+               stopping: threading.Event | None = None) -> bool:
+    """Until every URL's /readyz answers 200 (default: the app's); False if a child exits, time runs out or
+    `stopping` is set (Ctrl-C while starting)."""
     deadline = time.monotonic() + timeout
+    pending = list(urls or [settings.app_url])
     while time.monotonic() < deadline:
+        if stopping is not None and stopping.is_set():
+            print("[launcher] stopped while starting", file=sys.stderr)
+            return False
         for child in procs:
             if (code := child.exited()) is not None:
                 print(f"[launcher] {child.name} exited with code {code}; last lines:", file=sys.stderr)
                 print("\n".join(child.tail), file=sys.stderr)
                 return False
-        try:
-            if httpx.get(f"{settings.app_url}/readyz", timeout=3).status_code == 200:
-                return True
-        except httpx.HTTPError:
-            pass
+        for url in list(pending):
+            try:
+                if httpx.get(f"{url}/readyz", timeout=3).status_code == 200:
+                    pending.remove(url)
+            except httpx.HTTPError:
+                pass
+        if not pending:
+            return True
         time.sleep(1)
     print(f"[launcher] not ready after {timeout:.0f} s; see {settings.var_dir / 'logs'}", file=sys.stderr)
     return False
@@ -134,10 +154,18 @@ def stop_all(procs: list[Child]) -> None:
         child.kill()
 
 
-def serve(timeout: float = 600) -> int:
+def serve(timeout: float = 600, scaled_layout: bool = False, replicas: int = 2, rasa_servers: int = 2) -> int:
     settings = get_settings()
+    layout = None
+    if scaled_layout:
+        try:
+            scaled.check(settings)
+        except scaled.LayoutError as error:
+            print(f"[launcher] {error}", file=sys.stderr)
+            return 2
+        layout = scaled.Layout.of(settings, replicas, rasa_servers)
     model, _ = rasa_model.ensure_model()
-    procs = children(settings, model)
+    procs = scaled_children(settings, model, layout) if layout else children(settings, model)
     stopping = threading.Event()
 
     def _on_signal(signum: int, _frame: object) -> None:
@@ -148,8 +176,10 @@ def serve(timeout: float = 600) -> int:
     started = time.monotonic()
     for child in procs:
         child.start()
-    print(f"[launcher] starting rasa, actions and app (logs in {settings.var_dir / 'logs'}) …", flush=True)
-    if not wait_ready(settings, procs, timeout):
+    print(f"[launcher] starting {', '.join(child.name for child in procs)} (logs in {settings.var_dir / 'logs'}) …",
+          flush=True)
+    urls = [settings.app_url, *(f"http://127.0.0.1:{port}" for port in layout.app_ports)] if layout else None
+    if not wait_ready(settings, procs, timeout, urls, stopping):
         stop_all(procs)
         return 1
     print(f"[launcher] ready in {time.monotonic() - started:.1f} s", flush=True)
@@ -159,6 +189,10 @@ def serve(timeout: float = 600) -> int:
     print(f"  API docs      {settings.app_url}/docs", flush=True)
     print(f"  Health        {settings.app_url}/readyz", flush=True)
     print(f"  Rasa          {settings.rasa_url}   Actions {settings.action_server_url}", flush=True)
+    if layout:
+        print(f"  Scaled        nginx → app {', '.join(map(str, layout.app_ports))}; rasa "
+              f"{', '.join(map(str, layout.rasa_ports))}; actions {', '.join(map(str, layout.actions_ports))} "
+              f"(loopback; {settings.var_dir / 'nginx' / 'nginx.conf'})", flush=True)
     print("  Ctrl-C stops everything.", flush=True)
     while not stopping.wait(0.5):
         for child in procs:

@@ -10,6 +10,7 @@ Topics:
 - `messages`   any message was stored (for channel pushers)
 - `handoffs`   a handoff was opened or changed state (the officers' queue)
 - `turns`      a citizen message waits for the backlog (the busy notice was given)
+- `kb`         what the bot knows changed (publish, import, archive, rollback): every replica reloads its index
 
 One process: an in-memory bus. Several app replicas: `REDIS_URL` set → the same signals through Redis
 pub/sub, so a message stored by one replica wakes the WebSocket held by another.
@@ -33,6 +34,7 @@ log = logging.getLogger(__name__)
 QUEUE = "handoffs"
 MESSAGES = "messages"
 TURNS = "turns"
+KB = "kb"
 _PENDING = "pending_topics"
 _CHANNEL_PREFIX = "tlhc:events:"
 

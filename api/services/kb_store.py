@@ -20,7 +20,7 @@ from api.core.config import get_settings
 from api.core.errors import AppError
 from api.db.base import rows_changed
 from api.db.models import FaqRow, KbRecord, KbRevision, ProcedureRow, StaffUser, utcnow
-from api.services import staff
+from api.services import events, staff
 from knowledge_base.formats import Bundle, faq_content, procedure_content
 from knowledge_base.legal_register import default_register
 from knowledge_base.loader import SEED_DIR, describe_validation_error, load_dir
@@ -122,6 +122,8 @@ def _revise(db: Session, kind: str, row: Row, action: str, state: str, before: d
                       content=content, diff=diff(before, content), actor=actor.name, note=note))
     staff.record(db, actor.staff_id, f"kb.{action}", f"{kind}:{row.id}",
                  {"version": row.version, "state": state, "by": actor.name})
+    if state == "published":  # every replica's search index follows (api/services/search_index.py)
+        events.after_commit(db, events.KB)
 
 
 def _compare_and_set(db: Session, kind: str, entity_id: str, expected_version: int, actor: Actor,

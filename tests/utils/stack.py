@@ -69,8 +69,9 @@ class Stack(LocalStack):
 
 
 @contextmanager
-def running_stack(timeout: float = 660, extra_env: dict[str, str] | None = None) -> Iterator[Stack]:
-    with local_stack(timeout, extra_env) as base:
+def running_stack(timeout: float = 660, extra_env: dict[str, str] | None = None,
+                  scaled: tuple[int, int] | None = None) -> Iterator[Stack]:
+    with local_stack(timeout, extra_env, scaled) as base:
         stack = Stack(**{f.name: getattr(base, f.name) for f in fields(LocalStack)})
         try:
             yield stack
