@@ -16,6 +16,7 @@ from api.channels.telegram.bot import TelegramChannel
 from api.core.body_limit import BodyLimitMiddleware
 from api.core.config import Settings, get_settings
 from api.core.errors import install_error_handlers
+from api.core.input_guard import NulGuardMiddleware
 from api.core.logging import configure_logging
 from api.core.rate_limits import RateLimits
 from api.db.base import session_scope
@@ -49,7 +50,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.settings = settings
         app.state.rasa = RasaClient(settings.rasa_url, settings.turn_timeout_s,
-                                    max_connections=settings.max_turns_in_flight * 2)
+                                    max_connections=settings.max_turns_in_flight * 2, token=settings.rasa_token)
         app.state.limits = RateLimits(settings.redis_url, conversation_per_minute=settings.conversation_rate_per_minute,
                                       client_per_minute=settings.client_rate_per_minute,
                                       search_per_minute=settings.search_rate_per_minute)
@@ -80,6 +81,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app = FastAPI(title="Trợ lý ảo thủ tục hành chính", version="0.1.0", lifespan=lifespan,
                   description="Gateway, knowledge base and staff API of the public-services assistant.")
+    app.add_middleware(NulGuardMiddleware)  # inside the body limit: reads only bodies the limit let through
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes,
                        overrides={"/api/v1/admin/kb/import": admin_kb.IMPORT_MAX_BYTES})
     install_error_handlers(app)

@@ -262,18 +262,22 @@ class CreateBody(BaseModel):
     publish: bool = False
 
 
+Version = Annotated[int, Field(ge=0, le=MAX_DB_ID)]  # beyond the column's range it names no version: 422, not 500
+RecordId = Annotated[int, Field(ge=1, le=MAX_DB_ID)]
+
+
 class SaveBody(BaseModel):
-    expected_version: int = Field(description="the version you edited; a newer one on the server refuses the save")
+    expected_version: Version = Field(description="the version you edited; a newer one on the server refuses the save")
     record: dict[str, Any]
 
 
 class VersionBody(BaseModel):
-    expected_version: int
+    expected_version: Version
 
 
 class RollbackBody(BaseModel):
-    revision_id: int
-    expected_version: int
+    revision_id: RecordId
+    expected_version: Version
 
 
 class RevisionOut(BaseModel):
