@@ -55,7 +55,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.settings = settings
         app.state.rasa = RasaClient(settings.rasa_url, settings.turn_timeout_s,
-                                    max_connections=settings.max_turns_in_flight * 2)
+                                    max_connections=settings.max_turns_in_flight * 2, token=settings.rasa_token)
         app.state.limits = RateLimits(settings.redis_url, conversation_per_minute=settings.conversation_rate_per_minute,
                                       client_per_minute=settings.client_rate_per_minute,
                                       search_per_minute=settings.search_rate_per_minute)
@@ -103,7 +103,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                   description="Gateway, knowledge base and staff API of the public-services assistant.",
                   docs_url="/docs" if public_docs else None, redoc_url="/redoc" if public_docs else None,
                   openapi_url="/openapi.json" if public_docs else None)
-    app.add_middleware(NulGuardMiddleware)
+    app.add_middleware(NulGuardMiddleware)  # inside the body limit: reads only bodies the limit let through
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes,
                        overrides={"/api/v1/admin/kb/import": admin_kb.IMPORT_MAX_BYTES})
     install_error_handlers(app)

@@ -274,12 +274,12 @@ class CreateBody(BaseModel):
     publish: bool = False
 
 
-Version = Annotated[int, Field(ge=0, le=MAX_DB_ID, description="the version you edited; a newer one on the server "
-                                                                 "refuses the change")]
+Version = Annotated[int, Field(ge=0, le=MAX_DB_ID)]  # beyond the column's range it names no version: 422, not 500
+RecordId = Annotated[int, Field(ge=1, le=MAX_DB_ID)]
 
 
 class SaveBody(BaseModel):
-    expected_version: Version
+    expected_version: Version = Field(description="the version you edited; a newer one on the server refuses the save")
     record: dict[str, Any]
 
 
@@ -288,7 +288,7 @@ class VersionBody(BaseModel):
 
 
 class RollbackBody(BaseModel):
-    revision_id: int = Field(ge=1, le=MAX_DB_ID)
+    revision_id: RecordId
     expected_version: Version
 
 

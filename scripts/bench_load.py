@@ -277,7 +277,7 @@ def parse_stat(text: str) -> tuple[int, float]:
 def process_name(argv: list[str], parent: str | None = None) -> str:
     """rasa, actions, app, launcher; another process is named after its nearest named ancestor
     ("actions:worker" for a multiprocessing child of the action server)."""
-    if "rasa_sdk" in argv:
+    if "rasa_sdk" in argv or "actions.server" in argv:
         return "actions"
     if any("uvicorn" in a for a in argv[:3]):
         return "app"

@@ -30,12 +30,15 @@ class Settings(BaseSettings):
     rasa_tracker_url: str = Field(default="", description="SQLAlchemy URL of Rasa's tracker store; empty = SQLite")
     redis_url: str = Field(default="", description="Redis for Rasa's lock store and app pub/sub; empty = none")
 
-    host: str = "127.0.0.1"
+    host: str = Field(default="127.0.0.1", description="the app's interface (0.0.0.0 to serve citizens directly)")
+    internal_host: str = Field(default="127.0.0.1",
+                               description="the interface Rasa and the action server listen on, whatever HOST says: "
+                                           "loopback, or a private interface in a scaled layout")
     app_port: int = 8000
     rasa_port: int = 5005
     actions_port: int = 5055
-    rasa_url: str = Field(default="", description="empty = http://127.0.0.1:{rasa_port}")
-    action_server_url: str = Field(default="", description="empty = http://127.0.0.1:{actions_port}")
+    rasa_url: str = Field(default="", description="empty = http://{internal_host}:{rasa_port}")
+    action_server_url: str = Field(default="", description="empty = http://{internal_host}:{actions_port}")
     app_url: str = Field(default="", description="how the action server reaches the app")
     turn_timeout_s: float = Field(default=8.0, description="longest wait for Rasa's answer to one message; then an "
                                                            "apology with the officer button")
@@ -49,6 +52,9 @@ class Settings(BaseSettings):
 
     secret_key: str = Field(default="", description="signs CSRF tokens; empty in development = generated")
     bot_api_token: str = Field(default="", description="the action server's key to /api/v1/bot; empty = derived")
+    rasa_token: str = Field(default="", description="the app's key to Rasa (its HTTP API and the REST channel); "
+                                                    "empty = derived")
+    action_server_token: str = Field(default="", description="Rasa's key to the action server; empty = derived")
     session_ttl_minutes: int = 8 * 60
     cookie_secure: bool = True
 
@@ -123,8 +129,9 @@ class Settings(BaseSettings):
             self.database_url = f"sqlite:///{self.var_dir / 'app.db'}"
         if not self.rasa_tracker_url:
             self.rasa_tracker_url = f"sqlite:///{self.var_dir / 'rasa_tracker.db'}"
-        self.rasa_url = (self.rasa_url or f"http://127.0.0.1:{self.rasa_port}").rstrip("/")
-        self.action_server_url = (self.action_server_url or f"http://127.0.0.1:{self.actions_port}").rstrip("/")
+        self.rasa_url = (self.rasa_url or f"http://{self.internal_host}:{self.rasa_port}").rstrip("/")
+        self.action_server_url = (self.action_server_url
+                                  or f"http://{self.internal_host}:{self.actions_port}").rstrip("/")
         self.app_url = (self.app_url or f"http://127.0.0.1:{self.app_port}").rstrip("/")
         if not self.secret_key:
             if self.environment == "production":
@@ -132,6 +139,10 @@ class Settings(BaseSettings):
             self.secret_key = _development_secret(self.var_dir)
         if not self.bot_api_token:
             self.bot_api_token = hashlib.sha256(f"bot-api:{self.secret_key}".encode()).hexdigest()
+        if not self.rasa_token:
+            self.rasa_token = hashlib.sha256(f"rasa:{self.secret_key}".encode()).hexdigest()
+        if not self.action_server_token:
+            self.action_server_token = hashlib.sha256(f"action-server:{self.secret_key}".encode()).hexdigest()
         self.telegram_api_base_url = self.telegram_api_base_url.rstrip("/")
         self.public_base_url = self.public_base_url.strip().rstrip("/")
         if not self.telegram_webhook_secret.get_secret_value():  # Telegram allows A-Z a-z 0-9 _ -

@@ -3,8 +3,8 @@ client has a reason to send one): in the path, the query string, and the body (r
 `%00` in a form). The body is read whole before the app sees it (a refusal raised while the app reads would become
 FastAPI's 400); its size is bounded by BodyLimitMiddleware, outside this one.
 
-Telegram's webhook is left alone (its updates are acknowledged, never refused: the gateway drops NULs from citizen
-text on every channel)."""
+Telegram's webhook is left alone (its updates are acknowledged, never refused: the gateway refuses a citizen message
+with a NUL on every channel and tells the citizen why)."""
 
 from __future__ import annotations
 

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Query
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query
 from sqlalchemy import select
 
 from api.core.errors import AppError
 from api.db.models import UnansweredQuestion
 from api.deps import CurrentAdmin, SessionDep
+from api.domain.limits import MAX_DB_ID
 from api.schemas import ResolveIn, UnansweredOut
 from api.services import unanswered
 
@@ -25,7 +28,8 @@ def list_unanswered(db: SessionDep, _: CurrentAdmin, include_resolved: bool = Fa
 
 @router.post("/{question_id}/resolve", response_model=UnansweredOut,
              summary="Mark as handled (with its copies): an FAQ was added, or dismissed; who and when are recorded")
-def resolve(question_id: int, db: SessionDep, admin: CurrentAdmin, body: ResolveIn | None = None) -> UnansweredOut:
+def resolve(question_id: Annotated[int, Path(ge=1, le=MAX_DB_ID)], db: SessionDep, admin: CurrentAdmin,
+            body: ResolveIn | None = None) -> UnansweredOut:
     body = body or ResolveIn()
     if body.outcome == "faq" and not body.faq_id:
         raise AppError(422, "faq_id_missing", "Cần mã câu hỏi thường gặp (faq_id) đã trả lời câu hỏi này.")

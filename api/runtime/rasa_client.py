@@ -16,9 +16,12 @@ class RasaUnavailable(Exception):
 
 
 class RasaClient:
-    def __init__(self, base_url: str, timeout: float, max_connections: int = 64) -> None:
+    def __init__(self, base_url: str, timeout: float, max_connections: int = 64, token: str = "") -> None:
         self.timeout = timeout
+        self._token = token
+        # the REST channel checks the header (bot/channels.py); Rasa's HTTP API only reads `?token=` (/status)
         self._http = httpx.AsyncClient(base_url=base_url, timeout=timeout,
+                                       headers={"Authorization": f"Bearer {token}"} if token else {},
                                        limits=httpx.Limits(max_connections=max_connections,
                                                            max_keepalive_connections=max_connections))
 
@@ -36,7 +39,7 @@ class RasaClient:
 
     async def ready(self) -> tuple[bool, str]:
         try:
-            response = await self._http.get("/status", timeout=3)
+            response = await self._http.get("/status", params={"token": self._token}, timeout=3)
         except httpx.HTTPError as error:
             return False, f"unreachable: {error.__class__.__name__}"
         if response.status_code != 200:

@@ -40,7 +40,9 @@ def lock_store(redis_url: str) -> dict[str, Any] | None:
 
 def render(settings: Settings) -> dict[str, Any]:
     endpoints: dict[str, Any] = {
-        "action_endpoint": {"url": f"{settings.action_server_url}/webhook"},
+        # the token as a header (actions/server.py checks it), never a query parameter that lands in access logs
+        "action_endpoint": {"url": f"{settings.action_server_url}/webhook",
+                            "headers": {"Authorization": f"Bearer {settings.action_server_token}"}},
         "tracker_store": tracker_store(settings.rasa_tracker_url),
     }
     if lock := lock_store(settings.redis_url):
@@ -51,6 +53,8 @@ def render(settings: Settings) -> dict[str, Any]:
 def write(settings: Settings) -> Path:
     path = settings.var_dir / "endpoints.yml"
     path.parent.mkdir(parents=True, exist_ok=True)
+    path.touch(mode=0o600)
+    path.chmod(0o600)  # it holds the action server's token
     path.write_text("# Generated from settings by api/rasa_endpoints.py; do not edit.\n"
                     + yaml.safe_dump(render(settings), sort_keys=False))
     return path

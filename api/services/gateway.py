@@ -57,6 +57,7 @@ REFUSALS = {
     "empty_message": "Tin nhắn đang trống. Bạn vui lòng nhập câu hỏi.",
     "invalid_payload": "Nút bấm không hợp lệ.",
     "rate_limited": "Bạn gửi tin nhắn quá nhanh. Bạn vui lòng đợi giây lát rồi gửi lại.",
+    "invalid_character": "Tin nhắn có ký tự không hợp lệ (ký tự NUL). Bạn vui lòng xoá ký tự đó rồi gửi lại.",
 }
 # A whole message that only asks for a person ("cho tôi gặp cán bộ ạ", "gap nguoi that"), diacritics folded.
 _ASKS_FOR_A_PERSON = re.compile(
@@ -288,9 +289,10 @@ class Gateway:
         self.admission = Admission(settings.max_turns_in_flight)
 
     def check(self, message: CitizenMessage) -> CitizenMessage:
-        """The message cleaned (NUL characters dropped: no channel means one), or MessageRefused."""
-        text = (message.text or "").replace("\x00", "").strip()
-        payload = (message.payload or "").replace("\x00", "").strip()
+        """The message cleaned, or MessageRefused."""
+        text, payload = (message.text or "").strip(), (message.payload or "").strip()
+        if "\x00" in text or "\x00" in payload:  # PostgreSQL cannot store it (every channel, the widget too)
+            raise MessageRefused("invalid_character")
         if payload:
             if not payload.startswith("/") or len(payload) > MAX_PAYLOAD_CHARS or len(text) > MAX_TITLE_CHARS:
                 raise MessageRefused("invalid_payload")

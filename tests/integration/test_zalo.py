@@ -75,7 +75,7 @@ def test_question_button_officer_resolve_and_rating_over_zalo(stack, zalo_api: F
 def test_readiness_reports_the_zalo_channel(stack, zalo_api: FakeZalo) -> None:
     deadline = time.monotonic() + 30
     while True:
-        check = httpx.get(f"{stack.app_url}/readyz", timeout=30).json()["checks"]["zalo"]
+        check = httpx.get(f"{stack.app_url}/readyz", timeout=30, headers=stack.bot_headers()).json()["checks"]["zalo"]
         if check["ok"] or time.monotonic() > deadline:
             break
         time.sleep(0.5)

@@ -51,6 +51,17 @@ class Stack(LocalStack):
         assert response.status_code == 200, response.text
         return response.json()["access_token"]
 
+    def tokens(self) -> dict[str, str]:
+        """The stack's internal tokens, as its launcher derived them (from the secret key in its VAR_DIR)."""
+        env = dict(os.environ, VAR_DIR=str(self.var_dir))
+        for key in ("DATABASE_URL", "RASA_TOKEN", "ACTION_SERVER_TOKEN", "BOT_API_TOKEN"):
+            env.pop(key, None)
+        code = ("from api.core.config import Settings; s = Settings(); "
+                "print(s.rasa_token, s.action_server_token, s.bot_api_token)")
+        rasa, actions, bot = subprocess.run([PYTHON, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True,
+                                            check=True).stdout.split()
+        return {"rasa": rasa, "actions": actions, "bot": bot}
+
     def child_pids(self) -> dict[str, int]:
         """PIDs of the launcher's children, by the port each listens on."""
         found: dict[str, int] = {}

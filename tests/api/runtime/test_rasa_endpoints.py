@@ -25,3 +25,18 @@ def test_scaled_mode_uses_postgres_and_redis(tmp_path: Path) -> None:
                                           "port": 5433, "username": "rasa", "password": "secret"}
     assert endpoints["lock_store"] == {"type": "redis", "url": "127.0.0.1", "port": 6379, "db": 2,
                                        "key_prefix": "tlhc"}
+
+
+def test_rasa_sends_the_action_server_token_as_a_header(tmp_path: Path) -> None:
+    settings = Settings(var_dir=tmp_path, action_server_token="act-secret", internal_host="10.0.0.7", actions_port=5055)
+    action = render(settings)["action_endpoint"]
+    assert action == {"url": "http://10.0.0.7:5055/webhook", "headers": {"Authorization": "Bearer act-secret"}}
+    assert "token" not in action  # Rasa would send a `token` key as a query parameter, into access logs
+
+
+def test_written_endpoints_are_private_to_the_owner(tmp_path: Path) -> None:
+    from api.runtime.rasa_endpoints import write
+
+    path = write(Settings(var_dir=tmp_path, action_server_token="act-secret"))
+    assert path.stat().st_mode & 0o777 == 0o600
+    assert "Bearer act-secret" in path.read_text()

@@ -183,8 +183,12 @@ def test_a_turn_left_pending_by_a_dead_process_goes_back_to_the_backlog(migrated
     assert rows(key)[0].turn_state == TurnState.running
 
 
-def test_nul_characters_are_dropped_from_citizen_text() -> None:
+def test_a_message_with_a_nul_character_is_refused() -> None:
     """Every channel (the widget's frames, Telegram) reaches the gateway: a NUL never reaches the database."""
-    checked = gateway().check(message("k-nul", "xin\x00 chào", payload=None))
-    assert checked.text == "xin chào"
-    assert gateway().check(message("k-nul", None, payload="/greet\x00")).payload == "/greet"
+    with pytest.raises(MessageRefused) as refused:
+        gateway().check(message("k-nul", "xin\x00 chào", payload=None))
+    assert refused.value.code == "invalid_character"
+    with pytest.raises(MessageRefused):
+        gateway().check(message("k-nul", None, payload="/greet\x00"))
+
+
