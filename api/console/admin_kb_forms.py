@@ -79,6 +79,7 @@ _MESSAGES = {
     "valid_from is after valid_until": "Ngày bắt đầu áp dụng đang sau ngày hết áp dụng.",
     "an online procedure needs its url": "Thủ tục nộp trực tuyến được thì phải có đường dẫn nộp.",
     "must be an http(s) URL": "Phải là đường dẫn bắt đầu bằng https:// hoặc http://.",
+    "must be an http(s) URL (https://…)": "Phải là đường dẫn bắt đầu bằng https:// hoặc http://.",
     "successor is only for a fee with valid_until":
         "Chỉ mức phí có ngày hết áp dụng mới ghi “chưa có mức kế tiếp”.",
     "no_code_reason is only for a guide without national codes":

@@ -33,8 +33,10 @@ def create_user(db: Session, *, username: str, full_name: str, role: Role, passw
         raise AppError(422, "weak_password", problem)
     if db.scalar(select(StaffUser).where(StaffUser.username == username)):
         raise AppError(409, "username_taken", f"Tên đăng nhập '{username}' đã có người dùng.")
+    # a password an admin chose is known to them: the new member changes it at the first login (not so from the CLI,
+    # where the member sets their own)
     user = StaffUser(username=username, full_name=full_name.strip() or username, role=role,
-                     password_hash=security.hash_password(password))
+                     password_hash=security.hash_password(password), must_change_password=actor_id is not None)
     db.add(user)
     db.flush()
     record(db, actor_id, "staff.create", f"staff_user:{user.id}", {"username": username, "role": role.value})

@@ -2,8 +2,7 @@
 attacker or a user would meet it. The findings that need real processes (internal services, what reaches the log
 files, socket caps per address) are in test_internal_services.py and test_findings_stack.py.
 
-Findings fixed on the `security` branch (issue 15 items 1, 3, 4, 5) are marked xfail(strict=True) here until it is
-merged: a strict xfail that starts passing fails the run, so each mark is removed when its fix lands."""
+Every finding is fixed; a test that fails again names the finding that came back."""
 
 from __future__ import annotations
 
@@ -26,7 +25,7 @@ from api.db.base import session_scope
 from api.db.models import Conversation, Message, MessageAuthor, Role
 from api.deps import SESSION_COOKIE
 from api.main import create_app
-from api.services import staff
+from api.services import retention, staff
 from tests.utils.bot import bot_turn, open_handoff_via_bot
 from tests.utils.staff import PASSWORD, auth_headers, make_staff
 
@@ -48,10 +47,6 @@ def officer(client: TestClient) -> dict[str, str]:
     return auth_headers(client, Role.officer)
 
 
-def owned_by_security(item: int) -> pytest.MarkDecorator:
-    return pytest.mark.xfail(strict=True, reason=f"issue 15 item {item}, branch security")
-
-
 def sender() -> str:
     return f"sec-{uuid.uuid4().hex[:10]}"
 
@@ -69,7 +64,6 @@ def staff_browser(app: Any, role: Role) -> TestClient:
 
 # --- High ----------------------------------------------------------------------------------------------------------
 
-@owned_by_security(1)
 def test_high_rest_conversation_is_owned_by_its_key(client: TestClient) -> None:
     """Whoever guesses a sender must neither read the officer's replies nor write into the conversation."""
     who = sender()
@@ -90,23 +84,21 @@ def _login(client: TestClient, username: str, password: str) -> Any:
     return client.post("/api/v1/auth/login", json={"username": username, "password": password})
 
 
-@owned_by_security(3)
 def test_high_login_guessing_is_throttled_per_account(client: TestClient) -> None:
     username = make_staff()
-    for _ in range(5):
+    for _ in range(4):
         assert _login(client, username, "doan-sai").status_code == 401
-    refused = _login(client, username, "doan-sai")
+    refused = _login(client, username, "doan-sai")  # the fifth failure locks the account
     assert refused.status_code == 429
     assert int(refused.headers["Retry-After"]) > 0
     assert "thử lại" in refused.json()["message"]
     assert _login(client, username, PASSWORD).status_code == 429  # even the right password waits
 
 
-@owned_by_security(3)
 def test_high_login_guessing_is_throttled_for_unknown_usernames(client: TestClient) -> None:
     username = f"khong-co-{uuid.uuid4().hex[:6]}"
     codes = [_login(client, username, "doan-sai").status_code for _ in range(6)]
-    assert codes[:5] == [401] * 5 and codes[5] == 429
+    assert codes[:4] == [401] * 4 and codes[4:] == [429, 429]
 
 
 def _probe(socket: Any) -> str:
@@ -121,7 +113,6 @@ def _probe(socket: Any) -> str:
     return "no pong"
 
 
-@owned_by_security(5)
 def test_high_one_live_socket_per_widget_key(client: TestClient) -> None:
     key = uuid.uuid4().hex
     with contextlib.ExitStack() as stack:
@@ -140,7 +131,6 @@ def test_high_one_live_socket_per_widget_key(client: TestClient) -> None:
 OUT_OF_SCOPE = "cho hỏi quy định nuôi rồng trong chung cư, số căn cước của tôi là {id}"
 
 
-@owned_by_security(4)
 @pytest.mark.parametrize("written", ["079 203 004 567", "0010 9901 2345"])
 def test_medium_id_numbers_with_spaces_are_masked(client: TestClient, admin: dict[str, str], written: str) -> None:
     """A question the bot cannot answer is kept for admins, masked: ID numbers written with spaces too."""
@@ -164,24 +154,17 @@ def _old_conversation(days: int) -> int:
         return conversation.id
 
 
-@owned_by_security(4)
 def test_medium_old_conversations_are_purged(migrated: None) -> None:
     """A conversation silent for longer than RETENTION_DAYS (and with no open handoff or ticket) is deleted by the
-    app's own schedule; a recent one is kept."""
+    purge the app schedules (tests/api/services/test_retention.py tests the schedule); a recent one is kept."""
     old, recent = _old_conversation(200), _old_conversation(2)
     with TestClient(create_app(Settings(retention_days=180)), base_url="https://testserver"):
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            with session_scope() as db:
-                if db.scalar(select(Message.id).where(Message.conversation_id == old)) is None:
-                    break
-            time.sleep(0.5)
+            retention.run(Settings(retention_days=180))  # what the app's schedule and `api.cli purge` run
     with session_scope() as db:
         assert db.scalar(select(Message.id).where(Message.conversation_id == old)) is None
         assert db.scalar(select(Message.id).where(Message.conversation_id == recent)) is not None
 
 
-@owned_by_security(4)
 def test_medium_officers_search_only_conversations_that_reached_officers(client: TestClient) -> None:
     only_bot, handed = f"tuchuyen{uuid.uuid4().hex[:6]}", f"tuchuyen{uuid.uuid4().hex[:6]}"
     client.post("/api/v1/chat", json={"sender": sender(), "text": f"hỏi {only_bot}"})
@@ -190,8 +173,9 @@ def test_medium_officers_search_only_conversations_that_reached_officers(client:
     open_handoff_via_bot(client, f"api:{who}")
     officer, admin = staff_browser(client.app, Role.officer), staff_browser(client.app, Role.admin)
     officer_bot, officer_handed = (officer.get(f"/console/history?q={w}").text for w in (only_bot, handed))
-    assert handed in officer_handed and only_bot not in officer_bot
-    assert only_bot in admin.get(f"/console/history?q={only_bot}").text
+    # the word is echoed once in the search box; more often only when a result shows it
+    assert officer_handed.count(handed) > 1 and officer_bot.count(only_bot) == 1
+    assert admin.get(f"/console/history?q={only_bot}").text.count(only_bot) > 1
 
 
 def _procedure(client: TestClient, headers: dict[str, str]) -> dict[str, Any]:
@@ -199,7 +183,6 @@ def _procedure(client: TestClient, headers: dict[str, str]) -> dict[str, Any]:
     return dict(client.get(f"/api/v1/admin/procedures/{listed[0]['id']}", headers=headers).json())
 
 
-@owned_by_security(5)
 @pytest.mark.parametrize("field", ["online", "forms"])
 def test_medium_javascript_links_are_refused_in_records(client: TestClient, admin: dict[str, str], field: str) -> None:
     headers = admin
@@ -214,7 +197,6 @@ def test_medium_javascript_links_are_refused_in_records(client: TestClient, admi
     assert saved.status_code == 422, saved.text
 
 
-@owned_by_security(5)
 def test_medium_staff_change_their_password_after_an_admin_reset(client: TestClient, admin: dict[str, str]) -> None:
     """An account an admin made (or reset) must choose its own password before working."""
     username = f"moi-{uuid.uuid4().hex[:6]}"
@@ -227,7 +209,6 @@ def test_medium_staff_change_their_password_after_an_admin_reset(client: TestCli
     assert page.status_code in (302, 303) and "password" in page.headers["location"]
 
 
-@owned_by_security(5)
 def test_medium_failed_index_rebuild_is_not_silent(client: TestClient, admin: dict[str, str],
                                                    monkeypatch: pytest.MonkeyPatch,
                                                    caplog: pytest.LogCaptureFixture) -> None:
@@ -252,12 +233,11 @@ def test_medium_failed_index_rebuild_is_not_silent(client: TestClient, admin: di
             time.sleep(0.2)
     assert any(r.levelno >= logging.ERROR for r in caplog.records), "the failed rebuild was not logged"
     admin = staff_browser(client.app, Role.admin)
-    assert "chỉ mục" in admin.get("/console/admin/kb").text.lower()
+    assert "chỉ mục" in admin.get("/console/admin/procedures").text.lower()
 
 
 # --- Low -----------------------------------------------------------------------------------------------------------
 
-@owned_by_security(5)
 def test_low_api_docs_are_off_in_production(migrated: None) -> None:
     settings = Settings(environment="production", secret_key="s" * 43)
     with TestClient(create_app(settings), base_url="https://testserver") as production:
@@ -265,15 +245,14 @@ def test_low_api_docs_are_off_in_production(migrated: None) -> None:
         assert production.get("/openapi.json").status_code == 404
 
 
-@owned_by_security(5)
 def test_low_readiness_details_only_for_staff(client: TestClient, officer: dict[str, str]) -> None:
+    client.cookies.clear()  # no staff session from an earlier login
     public = client.get("/readyz")
     assert "checks" not in public.json() and "detail" not in public.text
     detailed = client.get("/readyz", headers=officer)
     assert "checks" in detailed.json()
 
 
-@owned_by_security(5)
 def test_low_console_pages_carry_security_headers(client: TestClient) -> None:
     page = client.get("/console/login")
     assert page.status_code == 200

@@ -15,10 +15,6 @@ import websockets
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 
-def owned_by_security(item: int) -> pytest.MarkDecorator:
-    return pytest.mark.xfail(strict=True, reason=f"issue 15 item {item}, branch security")
-
-
 def _logs(stack: Any) -> str:
     return "\n".join(path.read_text(errors="replace") for path in sorted((stack.var_dir / "logs").glob("*.log")))
 
@@ -35,7 +31,6 @@ async def _widget_turn(stack: Any, key: str, text: str) -> None:
             assert frame["type"] != "error", frame
 
 
-@owned_by_security(1)
 def test_medium_widget_key_never_reaches_the_logs(public_stack: Any) -> None:
     """The key is the conversation's only credential: not in app.log (uvicorn logs a socket's URL)."""
     key = uuid.uuid4().hex + "Kk"
@@ -56,7 +51,6 @@ def test_medium_no_unmasked_citizen_text_in_any_log(public_stack: Any) -> None:
         assert secret.replace(" ", "")[:7] not in flat, secret
 
 
-@owned_by_security(5)
 def test_high_widget_sockets_are_capped_per_address(public_stack: Any) -> None:
     """One client opening sockets without end is refused long before it stalls everyone (≤ 100 here)."""
 
