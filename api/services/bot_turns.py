@@ -17,13 +17,18 @@ from sqlalchemy.orm import Session
 
 from api.core.config import Settings
 from api.db.models import utcnow
-from api.services import handoffs
+from api.domain.office_questions import office_topics
+from api.services import handoffs, office_info
 from api.services.answering import Answerer, Question, fold_text
 from api.services.conversations import split_sender
 from knowledge_base import answers
+from knowledge_base.focus import asks, sentences
 from knowledge_base.service import SearchService
 from knowledge_base.vocabulary import RATING_BUTTONS
 
+GREETING_WORDS = 6  # a greeting longer than this that asks something is a question
+OFFICE_INTENT = "office_info"  # Rasa's intent for the office's own facts (answered by action_answer)
+OFFICE_DEFAULT_TOPICS = ("hours", "address", "phone")
 ACTIONS = ("action_answer", "action_handoff", "action_complaint", "action_rate", "action_greet")
 _RATING_WORDS = [  # negative phrases first: "không hài lòng" contains "hài lòng"
     (re.compile(r"\b(rat te|qua te|rat khong hai long|kem qua)\b"), 1),
@@ -36,7 +41,8 @@ _RATING_WORDS = [  # negative phrases first: "không hài lòng" contains "hài 
 
 @dataclass
 class Outcome:
-    """What the turn did, as data (for analytics): answer | clarify | none | handoff | complaint | rating | greet."""
+    """What the turn did, as data (for analytics): answer | clarify | none | office | handoff | complaint | rating |
+    greet."""
 
     decision: str
     procedure_id: str | None = None
@@ -112,8 +118,30 @@ def rate_turn(db: Session, sender: str, text: str, entity: str | None) -> TurnRe
                                        "tốt hơn.")], outcome=Outcome("rating"))
 
 
+def office_turn(db: Session, settings: Settings, topics: list[str]) -> TurnResult:
+    """A question about the office's own facts, answered from what an admin saved (read on every message)."""
+    facts = office_info.current(db, settings.office_hours)
+    return TurnResult([office_info.answer(facts, topics)], {"pending_choices": None}, Outcome("office"))
+
+
+def office_question(question: Question) -> list[str]:
+    """The office facts a message asks about, when it is about the office rather than a procedure it names."""
+    if question.entities.get("procedure_id") or question.entities.get("procedure"):
+        return []
+    topics = office_topics(question.text)
+    return topics or (list(OFFICE_DEFAULT_TOPICS) if question.intent == OFFICE_INTENT else [])
+
+
+def is_question(text: str) -> bool:
+    """More than a greeting: a message of several words with an asking sentence after the hello."""
+    parts = sentences(text)
+    return len(text.split()) > GREETING_WORDS and any(asks(part) for part in parts[1:] or parts)
+
+
 def answer_turn(db: Session, search: SearchService, settings: Settings, sender: str,
                 question: Question) -> TurnResult:
+    if topics := office_question(question):
+        return office_turn(db, settings, topics)
     channel, _ = split_sender(sender)
     decision = Answerer(db, search, settings.today(), channel=channel).decide(question)
     outcome = Outcome(decision.kind, decision.procedure_id, decision.aspect, decision.score)
@@ -129,9 +157,13 @@ def take_turn(db: Session, search: SearchService, settings: Settings, *, action:
         retrieved = [pid for pid in [question.procedure_id, *question.pending_choices] if pid]
         return handoff_turn(db, settings, sender, retrieved)
     if action == "action_complaint":
+        if topics := office_topics(question.text):  # "bộ phận một cửa làm việc giờ nào" is not a complaint
+            return office_turn(db, settings, topics)
         return complaint_turn(db, settings, sender, question.text)
     if action == "action_rate":
         return rate_turn(db, sender, question.text, question.entities.get("rating"))
     if action == "action_greet":
+        if is_question(question.text):  # "Chào anh chị, tôi … Cho tôi hỏi …": answer the question
+            return answer_turn(db, search, settings, sender, question)
         return TurnResult([answers.Message(greeting_text(settings))], outcome=Outcome("greet"))
     raise ValueError(f"unknown action {action!r}")
