@@ -23,6 +23,7 @@ from api.services.answering import Answerer, Question, fold_text
 from api.services.conversations import split_sender
 from knowledge_base import answers
 from knowledge_base.focus import asks, sentences
+from knowledge_base.search import SearchResponse
 from knowledge_base.service import SearchService
 from knowledge_base.vocabulary import RATING_BUTTONS
 
@@ -30,6 +31,11 @@ GREETING_WORDS = 6  # a greeting longer than this that asks something is a quest
 OFFICE_INTENT = "office_info"  # Rasa's intent for the office's own facts (answered by action_answer)
 OFFICE_DEFAULT_TOPICS = ("hours", "address", "phone")
 ACTIONS = ("action_answer", "action_handoff", "action_complaint", "action_rate", "action_greet")
+# Words that make a message a complaint, or a request for a person, whatever else it asks.
+_COMPLAINT_WORDS = re.compile(r"\b(phan anh|khieu nai|to cao|kien nghi|gop y|buc xuc|nhung nhieu|gay kho|lam kho"
+                              r"|hach dich|doi tien|hoi lo|thai do|cau gat|tre hen|cham tre|hen di hen lai|qua han)\b")
+_PERSON_WORDS = re.compile(r"\b(can bo|nguoi that|nhan vien|tu van vien|nguoi truc|gap|goi lai|noi chuyen"
+                           r"|truc tiep|ho tro)\b")
 _RATING_WORDS = [  # negative phrases first: "không hài lòng" contains "hài lòng"
     (re.compile(r"\b(rat te|qua te|rat khong hai long|kem qua)\b"), 1),
     (re.compile(r"\b(khong hai long|khong tot|chua tot|te|kem)\b"), 2),
@@ -139,13 +145,23 @@ def is_question(text: str) -> bool:
 
 
 def answer_turn(db: Session, search: SearchService, settings: Settings, sender: str,
-                question: Question) -> TurnResult:
+                question: Question, found: SearchResponse | None = None) -> TurnResult:
     if topics := office_question(question):
         return office_turn(db, settings, topics)
     channel, _ = split_sender(sender)
-    decision = Answerer(db, search, settings.today(), channel=channel).decide(question)
+    decision = Answerer(db, search, settings.today(), channel=channel).decide(question, found)
     outcome = Outcome(decision.kind, decision.procedure_id, decision.aspect, decision.score)
     return TurnResult([decision.message], decision.slots(), outcome)
+
+
+def question_not_request(db: Session, search: SearchService, settings: Settings, sender: str, question: Question,
+                         refuse: re.Pattern[str]) -> TurnResult | None:
+    """A letter the NLU took for a complaint or for asking a person, that is really a question search answers with
+    confidence: the answer (the citizen still has the officer button); None when it is what the NLU said."""
+    if refuse.search(fold_text(question.text)) or not is_question(question.text):
+        return None
+    found = search.search(question.text, 5)
+    return answer_turn(db, search, settings, sender, question, found) if found.decision == "answer" else None
 
 
 def take_turn(db: Session, search: SearchService, settings: Settings, *, action: str, sender: str,
@@ -154,11 +170,15 @@ def take_turn(db: Session, search: SearchService, settings: Settings, *, action:
     if action == "action_answer":
         return answer_turn(db, search, settings, sender, question)
     if action == "action_handoff":
+        if answered := question_not_request(db, search, settings, sender, question, _PERSON_WORDS):
+            return answered
         retrieved = [pid for pid in [question.procedure_id, *question.pending_choices] if pid]
         return handoff_turn(db, settings, sender, retrieved)
     if action == "action_complaint":
         if topics := office_topics(question.text):  # "bộ phận một cửa làm việc giờ nào" is not a complaint
             return office_turn(db, settings, topics)
+        if answered := question_not_request(db, search, settings, sender, question, _COMPLAINT_WORDS):
+            return answered
         return complaint_turn(db, settings, sender, question.text)
     if action == "action_rate":
         return rate_turn(db, sender, question.text, question.entities.get("rating"))

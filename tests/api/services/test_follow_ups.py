@@ -54,3 +54,19 @@ def test_a_follow_up_that_names_another_procedure_moves_to_it(ready: TestClient)
     turn = bot_turn(ready, f"web:{uuid.uuid4().hex[:10]}", "action_answer", "còn làm hộ chiếu thì phí bao nhiêu",
                     intent="ask_fee", slots={"procedure_id": "cap-lai-the-can-cuoc"})
     assert (turn["outcome"]["procedure_id"], turn["outcome"]["aspect"]) == ("cap-ho-chieu-pho-thong", "fee")
+
+
+def test_a_question_taken_for_a_complaint_or_a_request_is_answered(ready: TestClient) -> None:
+    def turn(action: str, text: str, intent: str) -> dict:
+        return bot_turn(ready, f"web:{uuid.uuid4().hex[:10]}", action, text, intent=intent)["outcome"]
+
+    asked = turn("action_complaint", "Chào anh chị, cho tôi hỏi làm lại thẻ căn cước bị mất thì cần giấy tờ gì?",
+                 "complaint")
+    assert (asked["decision"], asked["procedure_id"]) == ("answer", "cap-lai-the-can-cuoc")
+    assert turn("action_complaint", "Tôi muốn phản ánh: làm lại căn cước bị hẹn đi hẹn lại, sao chậm vậy?",
+                "complaint")["decision"] == "complaint"
+    assert turn("action_complaint", "Tôi chờ 2 tiếng ở bộ phận một cửa", "complaint")["decision"] == "complaint"
+    passport = turn("action_handoff", "làm hộ chiếu cho con nhỏ cần mang giấy tờ gì vậy ạ?", "request_human")
+    assert (passport["decision"], passport["procedure_id"]) == ("answer", "cap-ho-chieu-pho-thong")
+    assert turn("action_handoff", "cho tôi gặp cán bộ hỏi về hộ chiếu được không", "request_human")["decision"] \
+        == "handoff"
