@@ -31,6 +31,7 @@ from knowledge_base.text import canon_syllable, fold, normalize
 
 CHOICE_SEARCH_K = 10
 OUT_OF_SCOPE_INTENT = "out_of_scope"
+SPECIAL_CASE_WORDS = 12  # a question longer than this, or asking no single aspect, may be about a special case
 # Words of a follow-up that name no procedure ("thế làm online được không ạ?"): after the aspect's own phrase is
 # taken out, a message made only of these keeps the current procedure, whatever search would rank first.
 _GLUE_WORDS = (
@@ -151,7 +152,8 @@ class Answerer:
         message = faq and answers.faq_answer(procedure, faq, question, aspect, self.today)
         if not message:
             hit = next((r for r in found.results if r.procedure_id == procedure_id), None) if found else None
-            part = answers.special_case(procedure, hit.source, hit.matched) if hit and question else None
+            special = bool(hit and question and (aspect is None or len(question.split()) > SPECIAL_CASE_WORDS))
+            part = answers.special_case(procedure, hit.source, hit.matched) if hit and special else None
             message = answers.with_special_case(answers.answer(procedure, aspect, self.today), part, procedure.title)
         score = next((r.score for r in found.results if r.procedure_id == procedure_id), None) if found else None
         return Decision("answer", message, procedure_id=procedure.id, aspect=aspect, score=score, found=found)
