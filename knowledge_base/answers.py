@@ -263,6 +263,29 @@ def faq_answer(procedure: Procedure, faq_id: str, question: str, aspect: str | N
                    buttons=aspect_buttons(procedure, None))
 
 
+def special_case(procedure: Procedure, source: str, matched: str) -> str | None:
+    """For a question about a special case or a condition: the part of the procedure that answers it, named — a note
+    ("Lưu ý") or the closest question of its FAQ ("Hỏi đáp") — when search found its answer there; else None."""
+    if source == "note":
+        prefix = matched.rstrip("…").strip()
+        note = next((n for n in procedure.notes if " ".join(n.split()).startswith(prefix)), None)
+        return f"Về trường hợp bạn hỏi, phần Lưu ý của thủ tục ghi: {note.strip()}" if note else None
+    if source.startswith("faq:"):
+        faq = next((f for f in procedure.faqs if f.id == source.removeprefix("faq:")), None)
+        if faq is not None:
+            return (f"Về trường hợp bạn hỏi, phần Hỏi đáp của thủ tục có câu gần nhất “{faq.question.strip()}”: "
+                    f"{faq.answer.strip()}")
+    return None
+
+
+def with_special_case(message: Message, part: str | None, title: str) -> Message:
+    """The answer with the part that answers the special case first, under the procedure's title."""
+    if not part:
+        return message
+    rest = message.text.removeprefix(title).lstrip("\n")
+    return Message(text=f"{title}\n{part}\n\n{rest}", buttons=message.buttons)
+
+
 def clarify(candidates: list[tuple[str, str]]) -> Message:
     """candidates: (procedure id, title)."""
     buttons = [{"title": title, "payload": intent_payload("choose_option", pid)} for pid, title in candidates]

@@ -33,6 +33,12 @@ class AspectDetector:
         found = {name for _, _, name in self._table.find((text if expanded else expand(text)).split())}
         return [name for name in self._order if name in found]
 
+    def residue(self, text: str) -> list[str]:
+        """The normalised words of ``text`` outside its aspect phrases ("làm online được không" → làm được không)."""
+        words = expand(text).split()
+        inside = {i for start, end, _ in self._table.find(words) for i in range(start, end)}
+        return [w for i, w in enumerate(words) if i not in inside]
+
     def detect(self, text: str, expanded: bool = False) -> str | None:
         found = self.detect_all(text, expanded)
         return found[0] if found else None

@@ -23,6 +23,7 @@ from pydantic import BaseModel
 
 from knowledge_base.aspects import default_detector
 from knowledge_base.embedders import Embedder
+from knowledge_base.focus import focus
 from knowledge_base.index.store import SearchIndex
 from knowledge_base.text import DATA_DIR, Analysis, analyze, canon_syllable, has_diacritics
 
@@ -67,6 +68,7 @@ class SearchConfig:
     none_below: float = 0.89  # dense score of the best procedure under which the decision is "none" ...
     lexical_rescue: float = 25.0  # ... unless its procedure-level BM25 score reaches this
     clarify_margin: float = 0.05  # a runner-up this close in fused score -> "clarify"
+    asking_weight: float = 0.5  # a long message: weight of its asking sentences' signals against the whole's
 
     @classmethod
     def from_file(cls, path: Path = CONFIG_FILE, embedder_id: str | None = None) -> SearchConfig:
@@ -90,6 +92,16 @@ class Signals:
     dense: np.ndarray  # mean cosine of the procedure's best ``dense_top`` chunks
     lexical: np.ndarray  # procedure-level BM25 score
     bm25: np.ndarray  # mean of procedure-level BM25 and best chunk BM25, each divided by its maximum
+
+    def blend(self, other: Signals, weight: float) -> Signals:
+        """These signals with ``other``'s weighing ``weight`` (a long message's asking sentences)."""
+
+        def mix(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+            return ((1 - weight) * a + weight * b).astype(np.float32)
+
+        return Signals(self.analysis, self.dense_text, mix(self.chunk_dense, other.chunk_dense),
+                       mix(self.chunk_bm25, other.chunk_bm25), mix(self.dense, other.dense),
+                       mix(self.lexical, other.lexical), mix(self.bm25, other.bm25))
 
 
 def _top_mean(owners: np.ndarray, scores: np.ndarray, groups: np.ndarray, n_groups: int, top: int) -> np.ndarray:
@@ -157,11 +169,16 @@ class Searcher:
     # --- search -------------------------------------------------------------------------------------
 
     def search(self, query: str, k: int = 5) -> SearchResponse:
-        analysis = analyze(query)
-        aspect = default_detector().detect(analysis.expanded, expanded=True)
+        """Place names ignored; a long message's asking sentences weigh ``asking_weight`` against the whole."""
+        focused = focus(query)
+        analysis = analyze(focused.whole)
+        asking = analyze(focused.asking) if focused.narrowed else analysis
+        aspect = default_detector().detect(asking.expanded, expanded=True)
         if not self.index.procedure_ids or not analysis.tokens:
             return SearchResponse(query=query, decision="none", aspect=aspect)
-        s = self.signals(query, analysis)
+        s = self.signals(focused.whole, analysis)
+        if asking is not analysis and asking.tokens:
+            s = s.blend(self.signals(focused.asking, asking), self.config.asking_weight)
         fused = self.fuse(s)
         order = np.argsort(-fused, kind="stable")[:k]
         results = [self._result(int(p), float(fused[p]), s, aspect) for p in order]

@@ -25,6 +25,7 @@ from api.console import (
 )
 from api.console.admin_audit_pages import router as admin_audit_router
 from api.console.admin_kb_pages import router as admin_kb_router
+from api.console.admin_office_pages import router as admin_office_router
 from api.console.admin_review_pages import router as admin_review_router
 from api.console.admin_unanswered_pages import router as admin_unanswered_router
 from api.console.admin_users_pages import router as admin_users_router
@@ -56,6 +57,7 @@ router.include_router(admin_kb_router)
 router.include_router(admin_review_router)
 router.include_router(admin_unanswered_router)
 router.include_router(admin_users_router)
+router.include_router(admin_office_router)
 router.include_router(admin_audit_router)
 router.include_router(queue_pages.router)
 router.include_router(conversation_pages.router)

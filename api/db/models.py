@@ -357,3 +357,19 @@ class MaintenanceRun(Base):
     started_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     outcome: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+class OfficeInfo(Base):
+    """The office's own facts told to citizens (one row): address, opening hours, phone, how to book a turn.
+    An empty field means "not given yet"; `version` is the compare-and-set guard of the admin's save."""
+
+    __tablename__ = "office_info"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    address: Mapped[str] = mapped_column(Text, default="")
+    opening_hours: Mapped[str] = mapped_column(Text, default="")
+    phone: Mapped[str] = mapped_column(String(200), default="")
+    booking: Mapped[str] = mapped_column(Text, default="")
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    updated_by: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id", ondelete="SET NULL"))
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

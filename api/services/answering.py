@@ -25,11 +25,22 @@ from api.core.privacy import mask_pii
 from api.db.models import UnansweredQuestion
 from api.services import kb_store
 from knowledge_base import answers, catalogue, vocabulary
+from knowledge_base.aspects import default_detector
 from knowledge_base.search import SearchResponse, SearchResult
 from knowledge_base.service import SearchService
-from knowledge_base.text import fold, normalize
+from knowledge_base.text import canon_syllable, fold, normalize
 
 CHOICE_SEARCH_K = 10
+OUT_OF_SCOPE_INTENT = "out_of_scope"
+SPECIAL_CASE_WORDS = 12  # a question longer than this, or asking no single aspect, may be about a special case
+# Words of a follow-up that name no procedure ("thế làm online được không ạ?"): after the aspect's own phrase is
+# taken out, a message made only of these keeps the current procedure, whatever search would rank first.
+_GLUE_WORDS = (
+    "the con vay neu nhu ma thi la lam duoc dc khong ko k hok co can phai nua a ah nhe nhi oi vang da ok "
+    "cho toi em minh anh chi bac chu tui hoi xin voi cai nay do viec thu tuc no ban mat het "
+    "bao nhieu may lau gi nao sao ra di den nop o tai tren bang qua khi luc ngay gio roi chua "
+    "va hay hoac nguoi dan cong ho so giay to")
+_FOLLOW_UP_GLUE = frozenset(_GLUE_WORDS.split())
 _ORDINALS = [
     (re.compile(r"\b(cuoi|sau cung)\b"), -1),
     (re.compile(r"\b(thu nhat|dau tien|cai dau|so 1|thu 1|mot)\b|^\s*1\s*$"), 0),
@@ -84,6 +95,11 @@ def ordinal_choice(text: str, count: int) -> int | None:
     return None
 
 
+def names_no_procedure(text: str) -> bool:
+    """A follow-up made of an aspect and glue words only ("làm online được không", "thế phí bao nhiêu ạ")."""
+    return all(canon_syllable(word) in _FOLLOW_UP_GLUE for word in default_detector().residue(text))
+
+
 def faq_of(hit: SearchResult) -> str | None:
     """The FAQ id when search's best passage for this hit is an FAQ question ("faq:<id>")."""
     return hit.source.removeprefix("faq:") if hit.source.startswith("faq:") else None
@@ -111,9 +127,12 @@ class Answerer:
         aspect = aspect or found.aspect
         top = [r.procedure_id for r in found.results]
         current = question.procedure_id
-        if current and aspect and not mentioned and (found.decision != "answer" or top[0] == current):
+        if current and aspect and not mentioned and (found.decision != "answer" or top[0] == current
+                                                     or names_no_procedure(question.text)):
             faq = faq_of(found.results[0]) if found.decision == "answer" else None
             return self.answer(current, aspect, faq, question.text, found)
+        if question.intent == OUT_OF_SCOPE_INTENT and found.decision != "answer":
+            return self.nothing(question.text, found)  # the NLU found no procedure and neither did search
         if found.decision == "answer":
             return self.answer(top[0], aspect, faq_of(found.results[0]), question.text, found)
         if found.decision == "clarify" and mentioned:  # the NLU's mention alone may settle it
@@ -131,8 +150,12 @@ class Answerer:
             return self.nothing(question, found)
         if aspect not in vocabulary.ASPECTS:
             aspect = None
-        message = (faq and answers.faq_answer(procedure, faq, question, aspect, self.today)) or answers.answer(
-            procedure, aspect, self.today)
+        message = faq and answers.faq_answer(procedure, faq, question, aspect, self.today)
+        if not message:
+            hit = next((r for r in found.results if r.procedure_id == procedure_id), None) if found else None
+            special = bool(hit and question and (aspect is None or len(question.split()) > SPECIAL_CASE_WORDS))
+            part = answers.special_case(procedure, hit.source, hit.matched) if hit and special else None
+            message = answers.with_special_case(answers.answer(procedure, aspect, self.today), part, procedure.title)
         score = next((r.score for r in found.results if r.procedure_id == procedure_id), None) if found else None
         return Decision("answer", message, procedure_id=procedure.id, aspect=aspect, score=score, found=found)
 

@@ -17,15 +17,26 @@ from sqlalchemy.orm import Session
 
 from api.core.config import Settings
 from api.db.models import utcnow
-from api.services import checklist, handoffs, turn_outcomes
+from api.domain.office_questions import office_topics
+from api.services import checklist, handoffs, office_info, turn_outcomes
 from api.services.answering import Answerer, Question, fold_text
 from api.services.conversations import split_sender
 from knowledge_base import answers
+from knowledge_base.focus import asks, sentences
+from knowledge_base.search import SearchResponse
 from knowledge_base.service import SearchService
 from knowledge_base.vocabulary import RATING_BUTTONS
 
 CHECKLIST_CHANNELS = ("web", "telegram")  # where a citizen can open a link to print
+GREETING_WORDS = 6  # a greeting longer than this that asks something is a question
+OFFICE_INTENT = "office_info"  # Rasa's intent for the office's own facts (answered by action_answer)
+OFFICE_DEFAULT_TOPICS = ("hours", "address", "phone")
 ACTIONS = ("action_answer", "action_handoff", "action_complaint", "action_rate", "action_greet")
+# Words that make a message a complaint, or a request for a person, whatever else it asks.
+_COMPLAINT_WORDS = re.compile(r"\b(phan anh|khieu nai|to cao|kien nghi|gop y|buc xuc|nhung nhieu|gay kho|lam kho"
+                              r"|hach dich|doi tien|hoi lo|thai do|cau gat|tre hen|cham tre|hen di hen lai|qua han)\b")
+_PERSON_WORDS = re.compile(r"\b(can bo|nguoi that|nhan vien|tu van vien|nguoi truc|gap|goi lai|noi chuyen"
+                           r"|truc tiep|ho tro)\b")
 _RATING_WORDS = [  # negative phrases first: "không hài lòng" contains "hài lòng"
     (re.compile(r"\b(rat te|qua te|rat khong hai long|kem qua)\b"), 1),
     (re.compile(r"\b(khong hai long|khong tot|chua tot|te|kem)\b"), 2),
@@ -37,7 +48,8 @@ _RATING_WORDS = [  # negative phrases first: "không hài lòng" contains "hài 
 
 @dataclass
 class Outcome:
-    """What the turn did, as data (for analytics): answer | clarify | none | handoff | complaint | rating | greet."""
+    """What the turn did, as data (for analytics): answer | clarify | none | office | handoff | complaint | rating |
+    greet."""
 
     decision: str
     procedure_id: str | None = None
@@ -120,16 +132,48 @@ def checklist_line(settings: Settings, channel: str, procedure_id: str) -> str |
     return f"In phiếu hướng dẫn (giấy tờ, lệ phí, mã QR): {url}" if url and channel in CHECKLIST_CHANNELS else None
 
 
+def office_turn(db: Session, settings: Settings, topics: list[str]) -> TurnResult:
+    """A question about the office's own facts, answered from what an admin saved (read on every message)."""
+    facts = office_info.current(db, settings.office_hours)
+    return TurnResult([office_info.answer(facts, topics)], {"pending_choices": None}, Outcome("office"))
+
+
+def office_question(question: Question) -> list[str]:
+    """The office facts a message asks about, when it is about the office rather than a procedure it names."""
+    if question.entities.get("procedure_id") or question.entities.get("procedure"):
+        return []
+    topics = office_topics(question.text)
+    return topics or (list(OFFICE_DEFAULT_TOPICS) if question.intent == OFFICE_INTENT else [])
+
+
+def is_question(text: str) -> bool:
+    """More than a greeting: a message of several words with an asking sentence after the hello."""
+    parts = sentences(text)
+    return len(text.split()) > GREETING_WORDS and any(asks(part) for part in parts[1:] or parts)
+
+
 def answer_turn(db: Session, search: SearchService, settings: Settings, sender: str,
-                question: Question) -> TurnResult:
+                question: Question, found: SearchResponse | None = None) -> TurnResult:
+    if topics := office_question(question):
+        return office_turn(db, settings, topics)
     channel, _ = split_sender(sender)
-    decision = Answerer(db, search, settings.today(), channel=channel).decide(question)
+    decision = Answerer(db, search, settings.today(), channel=channel).decide(question, found)
     outcome = Outcome(decision.kind, decision.procedure_id, decision.aspect, decision.score)
     message = decision.message
     line = checklist_line(settings, channel, decision.procedure_id) if decision.procedure_id else None
     if decision.kind == "answer" and line:
         message = answers.Message(f"{message.text}\n{line}", message.buttons)
     return TurnResult([message], decision.slots(), outcome)
+
+
+def question_not_request(db: Session, search: SearchService, settings: Settings, sender: str, question: Question,
+                         refuse: re.Pattern[str]) -> TurnResult | None:
+    """A letter the NLU took for a complaint or for asking a person, that is really a question search answers with
+    confidence: the answer (the citizen still has the officer button); None when it is what the NLU said."""
+    if refuse.search(fold_text(question.text)) or not is_question(question.text):
+        return None
+    found = search.search(question.text, 5)
+    return answer_turn(db, search, settings, sender, question, found) if found.decision == "answer" else None
 
 
 def take_turn(db: Session, search: SearchService, settings: Settings, *, action: str, sender: str,
@@ -147,12 +191,20 @@ def _turn(db: Session, search: SearchService, settings: Settings, *, action: str
     if action == "action_answer":
         return answer_turn(db, search, settings, sender, question)
     if action == "action_handoff":
+        if answered := question_not_request(db, search, settings, sender, question, _PERSON_WORDS):
+            return answered
         retrieved = [pid for pid in [question.procedure_id, *question.pending_choices] if pid]
         return handoff_turn(db, settings, sender, retrieved)
     if action == "action_complaint":
+        if topics := office_topics(question.text):  # "bộ phận một cửa làm việc giờ nào" is not a complaint
+            return office_turn(db, settings, topics)
+        if answered := question_not_request(db, search, settings, sender, question, _COMPLAINT_WORDS):
+            return answered
         return complaint_turn(db, settings, sender, question.text)
     if action == "action_rate":
         return rate_turn(db, sender, question.text, question.entities.get("rating"))
     if action == "action_greet":
+        if is_question(question.text):  # "Chào anh chị, tôi … Cho tôi hỏi …": answer the question
+            return answer_turn(db, search, settings, sender, question)
         return TurnResult([answers.Message(greeting_text(settings))], outcome=Outcome("greet"))
     raise ValueError(f"unknown action {action!r}")

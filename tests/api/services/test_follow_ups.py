@@ -1,0 +1,72 @@
+"""Aspect follow-ups stay with the procedure the conversation is about, in every procedure group, unless the message
+names another procedure (the answer policy through POST /api/v1/bot/turn, as the action server calls it)."""
+
+from __future__ import annotations
+
+import time
+import uuid
+
+import pytest
+from fastapi.testclient import TestClient
+
+from tests.utils.bot import bot_turn
+
+GROUPS = {  # one procedure per group
+    "identity": "cap-lai-the-can-cuoc",
+    "residence": "dang-ky-tam-tru",
+    "civil status": "dang-ky-khai-sinh",
+    "linked services": "lien-thong-khai-sinh-thuong-tru-bhyt",
+    "land": "cap-giay-chung-nhan-qsdd-lan-dau",
+    "driving": "doi-giay-phep-lai-xe",
+    "business": "dang-ky-ho-kinh-doanh",
+    "social": "tro-cap-xa-hoi-hang-thang",
+    "justice": "cap-phieu-ly-lich-tu-phap",
+    "travel": "cap-ho-chieu-pho-thong",
+}
+FOLLOW_UPS = [
+    ("làm online được không", "ask_online", "online"),
+    ("thế mất bao lâu?", "ask_time", "time"),
+    ("phi bao nhieu", "ask_fee", "fee"),
+    ("cần mang giấy tờ gì ạ", "ask_documents", "documents"),
+]
+
+
+@pytest.fixture()
+def ready(client: TestClient) -> TestClient:
+    deadline = time.monotonic() + 900
+    while not client.app.state.search.ready:
+        assert time.monotonic() < deadline, "search index not built"
+        time.sleep(0.2)
+    return client
+
+
+@pytest.mark.parametrize("procedure_id", GROUPS.values(), ids=list(GROUPS))
+def test_aspect_follow_ups_stay_with_the_current_procedure(ready: TestClient, procedure_id: str) -> None:
+    sender = f"web:{uuid.uuid4().hex[:10]}"
+    for text, intent, aspect in FOLLOW_UPS:
+        turn = bot_turn(ready, sender, "action_answer", text, intent=intent,
+                        slots={"procedure_id": procedure_id, "aspect": "documents"})
+        assert turn["outcome"]["decision"] == "answer", (text, turn)
+        assert (turn["outcome"]["procedure_id"], turn["outcome"]["aspect"]) == (procedure_id, aspect), text
+
+
+def test_a_follow_up_that_names_another_procedure_moves_to_it(ready: TestClient) -> None:
+    turn = bot_turn(ready, f"web:{uuid.uuid4().hex[:10]}", "action_answer", "còn làm hộ chiếu thì phí bao nhiêu",
+                    intent="ask_fee", slots={"procedure_id": "cap-lai-the-can-cuoc"})
+    assert (turn["outcome"]["procedure_id"], turn["outcome"]["aspect"]) == ("cap-ho-chieu-pho-thong", "fee")
+
+
+def test_a_question_taken_for_a_complaint_or_a_request_is_answered(ready: TestClient) -> None:
+    def turn(action: str, text: str, intent: str) -> dict:
+        return bot_turn(ready, f"web:{uuid.uuid4().hex[:10]}", action, text, intent=intent)["outcome"]
+
+    asked = turn("action_complaint", "Chào anh chị, cho tôi hỏi làm lại thẻ căn cước bị mất thì cần giấy tờ gì?",
+                 "complaint")
+    assert (asked["decision"], asked["procedure_id"]) == ("answer", "cap-lai-the-can-cuoc")
+    assert turn("action_complaint", "Tôi muốn phản ánh: làm lại căn cước bị hẹn đi hẹn lại, sao chậm vậy?",
+                "complaint")["decision"] == "complaint"
+    assert turn("action_complaint", "Tôi chờ 2 tiếng ở bộ phận một cửa", "complaint")["decision"] == "complaint"
+    passport = turn("action_handoff", "làm hộ chiếu cho con nhỏ cần mang giấy tờ gì vậy ạ?", "request_human")
+    assert (passport["decision"], passport["procedure_id"]) == ("answer", "cap-ho-chieu-pho-thong")
+    assert turn("action_handoff", "cho tôi gặp cán bộ hỏi về hộ chiếu được không", "request_human")["decision"] \
+        == "handoff"
