@@ -11,7 +11,7 @@ import segno
 from sqlalchemy.orm import Session
 
 from api.core.config import Settings
-from api.services import kb_store
+from api.services import kb_store, office_info
 from knowledge_base import checklist
 from knowledge_base.checklist import Checklist
 
@@ -45,6 +45,7 @@ def checklist_page(db: Session, settings: Settings, procedure_id: str, *, width_
     procedure = kb_store.require_published(db, procedure_id)
     sheet = checklist.build(procedure, settings.today())
     province = f" {settings.province_name}" if settings.province_name else ""
+    office = office_info.current(db, settings.office_hours)  # what an admin saved in the console comes first
     return ChecklistPage(sheet=sheet, qr_svg=qr_svg(sheet.record_link), office_name=f"Bộ phận một cửa{province}",
-                         office_address=settings.office_address, office_hours=settings.office_hours,
+                         office_address=office.address or settings.office_address, office_hours=office.hours,
                          narrow=width_mm == RECEIPT_WIDTH_MM)

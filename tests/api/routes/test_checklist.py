@@ -96,3 +96,18 @@ def test_the_console_consult_links_the_checklist(client: TestClient) -> None:
     assert response.status_code == 303, response.text
     html = client.get(f"/console/kb/procedures/{BIRTH}").text
     assert f'href="/phieu/{BIRTH}"' in html and f'href="/phieu/{BIRTH}?w=80"' in html
+
+
+def test_the_office_facts_saved_in_the_console_come_before_the_settings(public_client: TestClient) -> None:
+    from api.db.base import session_scope
+    from api.db.models import StaffUser
+    from api.services import office_info
+
+    admin_name = make_staff(Role.admin)
+    with session_scope() as db:
+        admin = db.query(StaffUser).filter_by(username=admin_name).one()
+        office_info.save(db, admin, {"address": "Số 9 đường Mới, xã Mới", "hours": "Sáng thứ Bảy 7:30–11:30"},
+                         office_info.current(db).version)
+    page = public_client.get(f"/phieu/{BIRTH}").text
+    assert "Số 9 đường Mới, xã Mới" in page and "Số 1 đường Thử" not in page
+    assert "Sáng thứ Bảy 7:30–11:30" in page
