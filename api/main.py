@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI
 
 from api import console
 from api.channels import web
@@ -16,6 +15,7 @@ from api.channels.telegram import webhook as telegram_webhook
 from api.channels.telegram.bot import TelegramChannel
 from api.channels.zalo import webhook as zalo_webhook
 from api.channels.zalo.bot import ZaloChannel
+from api.core.access_log import AccessLogMiddleware
 from api.core.body_limit import BodyLimitMiddleware
 from api.core.config import Settings, get_settings
 from api.core.errors import install_error_handlers
@@ -116,16 +116,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(zalo_webhook.router)  # POST /zalo/webhook (404 without ZALO_APP_ID)
     console.install(app)
 
-    @app.middleware("http")
-    async def access_log(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        started = time.perf_counter()
-        response = await call_next(request)
-        if request.url.path not in ("/healthz", "/readyz"):
-            log.info("request", extra={"method": request.method, "path": request.url.path,
-                                       "status": response.status_code,
-                                       "ms": round((time.perf_counter() - started) * 1000, 1)})
-        return response
-
+    app.add_middleware(AccessLogMiddleware)  # outermost of ours: times everything below it
     return app
 
 
