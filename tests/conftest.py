@@ -20,8 +20,13 @@ os.environ["HOLIDAYS"] = ""
 import uuid  # noqa: E402
 from typing import Any  # noqa: E402
 
+import anyio._core._fileio  # noqa: E402, F401 - see below
 import pytest  # noqa: E402
 from sqlalchemy import create_engine, text  # noqa: E402
+
+# anyio is a pytest plugin, so pytest rewrites its modules when they are first imported; anyio imports its file
+# module lazily, deep inside a request (Starlette's FileResponse), where CPython 3.11.7's parser failed with
+# "AST constructor recursion depth mismatch". Imported here, it is rewritten once at a shallow stack.
 
 
 @pytest.fixture(scope="session")

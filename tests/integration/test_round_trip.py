@@ -32,5 +32,5 @@ def test_readiness_reports_all_processes(stack) -> None:
     body = httpx.get(f"{stack.app_url}/readyz", timeout=10, headers=stack.bot_headers()).json()
     assert body["ready"] is True
     ok = {name for name, check in body["checks"].items() if check["ok"]}
-    # the test stack also runs the Telegram channel against the local fake Bot API server
-    assert ok == {"database", "rasa", "action_server", "search_index", "telegram"}
+    # the test stack also runs the Telegram and Zalo channels against their local fake servers
+    assert ok == {"database", "rasa", "action_server", "search_index", "telegram", "zalo"}

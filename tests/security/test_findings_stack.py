@@ -57,7 +57,7 @@ def test_high_widget_sockets_are_capped_per_address(public_stack: Any) -> None:
     async def flood() -> int:
         opened: list[Any] = []
         try:
-            for count in range(100):
+            for count in range(150):
                 try:
                     socket = await websockets.connect(f"{_ws_url(public_stack)}?key={uuid.uuid4().hex}",
                                                       open_timeout=10)
@@ -67,8 +67,8 @@ def test_high_widget_sockets_are_capped_per_address(public_stack: Any) -> None:
                         return count
                 except (websockets.ConnectionClosed, websockets.InvalidStatus, TimeoutError):
                     return count
-            return 100
+            return 150
         finally:
             await asyncio.gather(*(s.close() for s in opened), return_exceptions=True)
 
-    assert asyncio.run(flood()) < 100
+    assert asyncio.run(flood()) <= 100  # WIDGET_SOCKETS_PER_ADDRESS's default: the 101st is refused

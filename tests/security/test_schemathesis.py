@@ -271,7 +271,8 @@ def test_every_operation_reached_a_2xx_and_none_a_5xx() -> None:
     assert total["5xx"] == 0
     # Known not to reach a 2xx here (reported in docs/security.md): /readyz answers 200 only with Rasa and the action
     # server up (in-process: 503, its contract); a transfer needs a handoff of the run's officer still open when it
-    # comes; the import wants a valid YAML/JSON bundle as its multipart file, which random bytes never are.
+    # comes; the import wants a valid YAML/JSON bundle as its multipart file, which random bytes never are; a password
+    # change needs the session's current password, which generated cases never send (tests/api/routes/test_auth.py).
     without_2xx = [name for name in operations if not RESULTS[name]["2xx"]]
     assert set(without_2xx) <= {"GET /readyz", "POST /api/v1/handoffs/{handoff_id}/transfer",
-                                "POST /api/v1/admin/kb/import"}, without_2xx
+                                "POST /api/v1/admin/kb/import", "POST /api/v1/auth/password"}, without_2xx

@@ -8,6 +8,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+import yaml
 
 from api.cli.chat_eval.examples import ChatExample, read_examples
 from knowledge_base import eval as retrieval_eval
@@ -29,6 +30,18 @@ def training_and_tuning_files() -> list[Path]:
     knowledge_base = [p for ext in extensions for p in ROOT.glob(f"knowledge_base/**/*.{ext}")]
     return sorted({*ROOT.glob("data/**/*.yml"), *ROOT.glob("tests/stories/**/*.yml"), *knowledge_base,
                    ROOT / "tests" / "data" / "retrieval_eval.jsonl"})
+
+
+def official_record_words() -> set[str]:
+    """The catalogue's titles as its official records give them (`official_name`, `as_read.name`): facts read from
+    the record, not our writing — a citizen naming a procedure by its official title is not a leak. Everything we
+    wrote (our names, aliases) stays checked."""
+    words: set[str] = set()
+    catalogue = yaml.safe_load((ROOT / "knowledge_base" / "catalogue" / "procedures.yml").read_text("utf-8"))
+    for entry in catalogue["entries"]:
+        words.update(filter(None, [entry.get("official_name"), (entry.get("provenance") or {}).get("as_read", {})
+                                   .get("name")]))
+    return words
 
 
 @pytest.fixture(scope="module")
@@ -110,7 +123,8 @@ def test_the_retrieval_evaluation_reads_the_set() -> None:
 def test_no_question_is_in_training_or_tuning_data(everything: list[ChatExample]) -> None:
     files = training_and_tuning_files()
     assert any("procedures" in str(p) for p in files) and any(p.name == "retrieval_eval.jsonl" for p in files)
-    index = NearDuplicateIndex(tree_texts(ROOT, files), threshold=0.7, run=8)
+    index = NearDuplicateIndex(((source, text) for source, text in tree_texts(ROOT, files)
+                                if text not in official_record_words()), threshold=0.7, run=8)
     leaks = [f"{e.question!r} ~ {m.source}: {m.reference!r} ({m.why})"
              for e in everything for m in index.matches(e.question)]
     assert leaks == []
