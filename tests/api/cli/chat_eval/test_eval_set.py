@@ -123,8 +123,9 @@ def test_the_retrieval_evaluation_reads_the_set() -> None:
 def test_no_question_is_in_training_or_tuning_data(everything: list[ChatExample]) -> None:
     files = training_and_tuning_files()
     assert any("procedures" in str(p) for p in files) and any(p.name == "retrieval_eval.jsonl" for p in files)
-    index = NearDuplicateIndex(((source, text) for source, text in tree_texts(ROOT, files)
-                                if text not in official_record_words()), threshold=0.7, run=8)
+    official = official_record_words()
+    index = NearDuplicateIndex(((source, text) for source, text in tree_texts(ROOT, files) if text not in official),
+                               threshold=0.7, run=8)
     leaks = [f"{e.question!r} ~ {m.source}: {m.reference!r} ({m.why})"
              for e in everything for m in index.matches(e.question)]
     assert leaks == []
