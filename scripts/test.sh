@@ -28,4 +28,4 @@ $PY scripts/eval_nlu.py --min-f1 0.90 --min-f1-no-diacritics 0.85
 echo "== Rasa test stories"
 $PY -m api.cli test-stories
 echo "== pytest"
-$PY -m pytest "$@"
+$PY -m pytest --durations=25 "$@"
