@@ -313,10 +313,14 @@ class TurnOutcome(Base):
 class AnalyticsDaily(Base):
     """Daily counters for the dashboard, per office-local day and channel: metric conversations (key ""), messages
     (key: author), decisions (key: decision), procedures and aspects (key: the id answered). Kept up from the
-    source tables by `api/services/analytics_store.py` (incrementally, by id), rebuilt by `rebuild-analytics`."""
+    source tables by `api/services/analytics_counts.py` (incrementally, by id), rebuilt by `rebuild-analytics`."""
 
     __tablename__ = "analytics_daily"
-    __table_args__ = ({"sqlite_with_rowid": False},)
+    __table_args__ = (
+        # the daily series (conversations, messages, decisions) without reading the procedures' and aspects' rows
+        Index("ix_analytics_daily_series", "metric", "day", "channel", "key", "count"),
+        {"sqlite_with_rowid": False},
+    )
 
     day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
     channel: Mapped[str] = mapped_column(String(32), primary_key=True)

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import case, func, or_, select
 from sqlalchemy.orm import Session
 
 from api.core.privacy import mask_pii
@@ -158,13 +158,16 @@ def _counters(db: Session, f: Filters) -> tuple[dict[tuple[str, str], int], list
 def _daily(db: Session, f: Filters) -> dict[tuple[str, str], Counter[dt.date]]:
     """Per day: conversations, messages and the knowledge-base decisions — (metric, key) → day → count, and
     (metric, "*") → day → the metric's total."""
-    wanted = or_(D.metric.in_(("conversations", "messages")), and_(D.metric == "decisions", D.key.in_(KB_DECISIONS)))
+    # metric first: the series index (metric, day, …, count) reads these rows only, not the procedures' and aspects'
     query = (select(D.day, D.metric, D.key, func.sum(D.count))
-             .where(D.day >= f.start, D.day <= f.end, wanted).group_by(D.day, D.metric, D.key))
+             .where(D.metric.in_(("conversations", "messages", "decisions")), D.day >= f.start, D.day <= f.end)
+             .group_by(D.day, D.metric, D.key))
     if f.channel:
         query = query.where(D.channel == f.channel)
     series: dict[tuple[str, str], Counter[dt.date]] = defaultdict(Counter)
     for day, metric, key, count in db.execute(query).all():
+        if metric == "decisions" and key not in KB_DECISIONS:
+            continue
         series[(metric, key)][day] += int(count)
         series[(metric, "*")][day] += int(count)
     return series
@@ -359,7 +362,8 @@ class HandoffFigures:
 
     count: int
     tickets: int
-    waits: list[float]
+    wait_median: float | None
+    wait_p90: float | None
     ratings: Counter[int]  # stars → how many ratings
 
 
@@ -376,13 +380,40 @@ def _as_date(value: Any) -> dt.date:
     return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value))
 
 
+def _ranked(db: Session, column: Any, where: list[Any],
+            share: float | None = None) -> dict[Any, tuple[float, float | None]]:
+    """Per officer (or None for all): the median of a column's non-null values (statistics.median: the middle one,
+    or the mean of the middle two) and, with `share`, its nearest-rank percentile — picked in SQL with window
+    functions, so only those rows leave the database."""
+    partition = H.officer_id if share is None else None
+    ranked = select(H.officer_id.label("who") if partition is not None else column.label("who"),
+                    column.label("v"),
+                    func.row_number().over(partition_by=partition, order_by=column).label("rn"),
+                    func.count().over(partition_by=partition).label("n")).where(*where, column.is_not(None)).subquery()
+    rn, n = ranked.c.rn, ranked.c.n
+    wanted = [rn == (n + 1) // 2, rn == n // 2 + 1]
+    tenths = round((share or 0) * 10)  # nearest rank: ceil(share × n) = (n × tenths + 9) // 10, in integers
+    if share is not None:
+        wanted.append(rn == (n * tenths + 9) // 10)
+    middles: dict[Any, list[float]] = defaultdict(list)
+    ranks: dict[Any, float] = {}
+    for who, value, rank, count in db.execute(select(ranked.c.who, ranked.c.v, rn, n).where(or_(*wanted))).all():
+        who = who if partition is not None else None
+        rank, count = int(rank), int(count)
+        if rank in ((count + 1) // 2, count // 2 + 1):
+            middles[who].append(float(value))
+        if share is not None and rank == (count * tenths + 9) // 10:
+            ranks[who] = float(value)
+    return {who: (sum(values) / len(values), ranks.get(who)) for who, values in middles.items()}
+
+
 def handoff_figures(db: Session, f: Filters) -> HandoffFigures:
     where = _handoffs_of(f)
     count, tickets = db.execute(select(func.count(), func.sum(case((H.ticket, 1), else_=0))).where(*where)).one()
-    waits = [float(w) for w in db.scalars(select(H.wait_seconds).where(*where, H.wait_seconds.is_not(None))).all()]
+    median, p90 = _ranked(db, H.wait_seconds, where, 0.9).get(None, (None, None))
     ratings = Counter({int(stars): int(n) for stars, n in db.execute(
         select(H.rating, func.count()).where(*where, H.rating > 0).group_by(H.rating))})
-    return HandoffFigures(int(count or 0), int(tickets or 0), waits, ratings)
+    return HandoffFigures(int(count or 0), int(tickets or 0), median, p90, ratings)
 
 
 def _distribution(ratings: Counter[int]) -> tuple[float | None, list[list[Any]]]:
@@ -410,8 +441,8 @@ def dashboard(db: Session, f: Filters, zone: ZoneInfo, office: OfficeHours,
         **{f"{d}_rate": _rate(decisions.get(d, 0), searched) for d in KB_DECISIONS},
         "handoffs": handed.count,
         "tickets": handed.tickets,
-        "wait_median_s": _seconds(_median(handed.waits)),
-        "wait_p90_s": _seconds(percentile(handed.waits, 0.9)),
+        "wait_median_s": _seconds(handed.wait_median),
+        "wait_p90_s": _seconds(handed.wait_p90),
         "csat_avg": csat_avg,
         "csat_count": sum(n for _, n in distribution),
     }
@@ -470,16 +501,13 @@ def officers_table(db: Session, f: Filters) -> Table:
     rated = H.rating > 0
     rows = db.execute(select(H.officer_id, func.count(), func.sum(case((rated, H.rating), else_=0)),
                              func.sum(case((rated, 1), else_=0))).where(*where).group_by(H.officer_id)).all()
-    replies: dict[int, list[float]] = defaultdict(list)
-    for officer_id, seconds in db.execute(select(H.officer_id, H.first_reply_seconds)
-                                          .where(*where, H.first_reply_seconds.is_not(None))).all():
-        replies[officer_id].append(float(seconds))
+    replies = _ranked(db, H.first_reply_seconds, where)
     names = officer_names(db, {officer_id for officer_id, *_ in rows})
     table = Table("officers", "Theo cán bộ", ["Cán bộ", "Cuộc trò chuyện", "Trả lời đầu tiên (trung vị, giây)",
                                              "Điểm hài lòng", "Số đánh giá"])
     for officer_id, handled, total, rated in sorted(rows, key=lambda row: (-row[1], row[0])):
         table.rows.append([names.get(officer_id, f"#{officer_id}"), int(handled),
-                           _seconds(_median(replies[officer_id])),
+                           _seconds(replies.get(officer_id, (None, None))[0]),
                            round(int(total) / int(rated), 2) if rated else None, int(rated or 0)])
         table.links.append(f"/console/analytics/officers/{officer_id}")
     return table

@@ -22,6 +22,8 @@ from api.db.models import (
     AnalyticsUnanswered,
     AnalyticsUnansweredMonthly,
     Conversation,
+    Handoff,
+    HandoffStatus,
     Message,
     MessageAuthor,
     Role,
@@ -177,3 +179,36 @@ def test_a_year_from_the_monthly_roll_ups_equals_the_days(migrated: None, monkey
     assert from_months.summary["conversations"] == 4
     assert from_months.summary["decisions"] == {"answer": 2, "none": 1, "clarify": 1}
     assert (web.summary["conversations"], web.summary["decisions"]) == (3, {"answer": 1, "none": 1, "clarify": 1})
+
+
+@pytest.mark.parametrize("n", [1, 2, 7, 10, 23])
+def test_medians_and_p90_picked_in_sql_equal_python(migrated: None, n: int) -> None:
+    import random
+    import statistics
+
+    day = dt.date(2023, 1, n)  # a day of its own per case
+    rng = random.Random(n)
+    waits = [round(rng.uniform(0, 900), 1) for _ in range(n)]
+    replies = [round(rng.uniform(0, 300), 1) for _ in range(n)]
+    with session_scope() as db:
+        officer = StaffUser(username=f"rollup-median-{n}", full_name="Cán bộ M", role=Role.officer, password_hash="!")
+        db.add(officer)
+        db.flush()
+        conversation = Conversation(channel="web", user_id=f"rollup-median-{n}", created_at=at(2023, 1, n, 9))
+        db.add(conversation)
+        db.flush()
+        for wait, reply in zip(waits, replies, strict=True):
+            handoff = Handoff(conversation_id=conversation.id, reason="citizen_request",
+                              status=HandoffStatus.resolved, created_at=at(2023, 1, n, 9))
+            db.add(handoff)
+            db.flush()
+            db.add(AnalyticsHandoff(handoff_id=handoff.id, day=day, channel="web", reason="citizen_request",
+                                    officer_id=officer.id, created_at=at(2023, 1, n, 9), wait_seconds=wait,
+                                    first_reply_seconds=reply))
+        db.flush()
+        one_day = analytics.Filters(day, day)
+        figures = analytics.handoff_figures(db, one_day)
+        officers = analytics.officers_table(db, one_day)
+    assert (figures.count, figures.wait_median, figures.wait_p90) == (
+        n, statistics.median(waits), analytics.percentile(waits, 0.9))
+    assert officers.rows[0][1:3] == [n, round(statistics.median(replies))]

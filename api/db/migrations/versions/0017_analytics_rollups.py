@@ -1,5 +1,5 @@
 """analytics at province scale: monthly roll-ups of the daily counters, unanswered questions counted by day and by
-month, one row of facts per handoff
+month, one row of facts per handoff, an index for the daily series
 
 Revision ID: 0017
 Revises: 0016
@@ -64,6 +64,7 @@ def upgrade() -> None:
     )
     op.create_index("ix_analytics_handoffs_day", "analytics_handoffs", ["day"])
     op.create_index("ix_analytics_handoffs_officer_day", "analytics_handoffs", ["officer_id", "day"])
+    op.create_index("ix_analytics_daily_series", "analytics_daily", ["metric", "day", "channel", "key", "count"])
     month = ("CAST(date_trunc('month', day) AS date)" if op.get_bind().dialect.name == "postgresql"
              else "date(day, 'start of month')")
     op.execute(f"INSERT INTO analytics_monthly (month, channel, metric, key, count) "
@@ -72,6 +73,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_index("ix_analytics_daily_series", table_name="analytics_daily")
     op.drop_index("ix_analytics_handoffs_officer_day", table_name="analytics_handoffs")
     op.drop_index("ix_analytics_handoffs_day", table_name="analytics_handoffs")
     op.drop_table("analytics_handoffs")
