@@ -5,6 +5,7 @@ p95 over --loads loads each. SQLite (a fresh file) and PostgreSQL (a fresh datab
 
 Run: .venv/bin/python scripts/bench_analytics.py [--db sqlite,postgres] [--messages 1000000] [--conversations 100000]
      [--loads 20] [--pg-admin-url postgresql+psycopg://postgres@127.0.0.1:5432/test] [--write]
+     Seed once and measure later: --seed-only (keeps both databases), then --sqlite-db FILE --pg-reuse.
 
 Rows are written with bulk INSERTs shaped exactly like the app's rows (conversations; citizen, bot and officer
 messages; a turn outcome per bot reply; handoffs claimed, rated and replied to by 12 officers; unanswered questions
@@ -196,7 +197,7 @@ def admin_cookie() -> str:
         return staff.open_session(db, user, 600).token
 
 
-def measure(loads: int) -> list[tuple[str, float, float]]:
+def measure(loads: int, load_average: list[float]) -> list[tuple[str, float, float]]:
     from fastapi.testclient import TestClient
 
     from api.deps import SESSION_COOKIE
@@ -217,6 +218,7 @@ def measure(loads: int) -> list[tuple[str, float, float]]:
                     response = client.get(path)
                     times.append(time.perf_counter() - started)
                     assert response.status_code == 200, (path, response.status_code, response.text[:300])
+                load_average.append(os.getloadavg()[0])
                 results.append((f"{label} · {period} · {channel or 'all channels'}", percentile(times, 50),
                                 percentile(times, 95)))
                 label_, p50, p95 = results[-1]
@@ -229,12 +231,15 @@ def run(kind: str, args: argparse.Namespace) -> dict[str, Any]:
 
     from api.db.migrate import upgrade
 
-    reuse = kind == "sqlite" and args.sqlite_db
-    if reuse:
+    reuse = (kind == "sqlite" and args.sqlite_db) or (kind == "postgres" and args.pg_reuse)
+    if kind == "sqlite" and args.sqlite_db:
         url = f"sqlite:///{args.sqlite_db}"
     elif kind == "sqlite":
         path = Path(tempfile.mkdtemp(prefix="bench-analytics-")) / "analytics.db"
         url = f"sqlite:///{path}"
+        print(f"sqlite: {path}", flush=True)
+    elif reuse:
+        url = args.pg_admin_url.rsplit("/", 1)[0] + f"/{args.pg_database}"
     else:
         admin = create_engine(args.pg_admin_url, isolation_level="AUTOCOMMIT")
         with admin.connect() as connection:
@@ -259,6 +264,8 @@ def run(kind: str, args: argparse.Namespace) -> dict[str, Any]:
         counts = seed(args.messages, args.conversations, dt.datetime.now(dt.UTC))
         seeded_s = time.perf_counter() - started
     print(f"{kind}: seeded {counts} in {seeded_s:.0f} s; rebuilding the counters …", flush=True)
+    if args.seed_only:
+        return {"kind": kind, "counts": counts, "seed_s": seeded_s}
     from api.core.config import get_settings
     from api.services import analytics_counts
 
@@ -267,15 +274,16 @@ def run(kind: str, args: argparse.Namespace) -> dict[str, Any]:
         counter_rows = analytics_counts.rebuild(db, get_settings().zone(), dt.datetime.now(dt.UTC))
     rebuild_s = time.perf_counter() - started
     print(f"{kind}: rebuild {rebuild_s:.1f} s ({counter_rows} counter rows)", flush=True)
-    results = measure(args.loads)
-    if kind == "postgres" and not args.keep:
+    load_average: list[float] = [os.getloadavg()[0]]
+    results = measure(args.loads, load_average)
+    if kind == "postgres" and not (args.keep or args.pg_reuse):
         reset_caches()
         admin = create_engine(args.pg_admin_url, isolation_level="AUTOCOMMIT")
         with admin.connect() as connection:
             connection.execute(text(f"DROP DATABASE IF EXISTS {args.pg_database}"))
         admin.dispose()
     return {"kind": kind, "counts": counts, "seed_s": seeded_s, "rebuild_s": rebuild_s, "rows": counter_rows,
-            "results": results}
+            "results": results, "load": (min(load_average), max(load_average))}
 
 
 def report(runs: list[dict[str, Any]], loads: int) -> str:
@@ -291,7 +299,8 @@ def report(runs: list[dict[str, Any]], loads: int) -> str:
             f"{r['counts']['unanswered']:,} unanswered questions over 12 months ("
             + ("seeded by an earlier run" if r["seed_s"] != r["seed_s"] else f"seeded in {r['seed_s']:.0f} s") + "); "
             f"`rebuild-analytics` counted them in **{r['rebuild_s']:.1f} s** ({r['rows']:,} counter rows); "
-            f"slowest p95 **{worst[r['kind']] * 1000:.0f} ms**" for r in runs]
+            f"slowest p95 **{worst[r['kind']] * 1000:.0f} ms**; load average (1 min) while measuring "
+            f"{r['load'][0]:.1f}–{r['load'][1]:.1f}" for r in runs]
     return "\n".join(head) + f"\n\np50 / p95 over {loads} loads of each (admin session, no result cache):\n\n" + \
         "\n".join(lines)
 
@@ -306,11 +315,18 @@ def main() -> None:
     parser.add_argument("--pg-database", default="analytics_bench")
     parser.add_argument("--keep", action="store_true", help="keep the PostgreSQL database")
     parser.add_argument("--sqlite-db", help="a SQLite file seeded by an earlier run: reused, not seeded again")
+    parser.add_argument("--pg-reuse", action="store_true",
+                        help="a PostgreSQL database (--pg-database) seeded by an earlier run: reused and kept")
+    parser.add_argument("--seed-only", action="store_true", help="seed, keep the databases and stop")
     parser.add_argument("--write", action="store_true", help="write the section of docs/benchmarks.md")
     args = parser.parse_args()
+    if args.seed_only:
+        args.keep = True
     os.environ.setdefault("LOG_LEVEL", "WARNING")
     os.environ.setdefault("VAR_DIR", tempfile.mkdtemp(prefix="bench-analytics-var-"))
     runs = [run(kind, args) for kind in args.db.split(",")]
+    if args.seed_only:
+        return
     body = report(runs, args.loads)
     print(body)
     if args.write:

@@ -313,16 +313,92 @@ class TurnOutcome(Base):
 class AnalyticsDaily(Base):
     """Daily counters for the dashboard, per office-local day and channel: metric conversations (key ""), messages
     (key: author), decisions (key: decision), procedures and aspects (key: the id answered). Kept up from the
-    source tables by `api/services/analytics_store.py` (incrementally, by id), rebuilt by `rebuild-analytics`."""
+    source tables by `api/services/analytics_counts.py` (incrementally, by id), rebuilt by `rebuild-analytics`."""
 
     __tablename__ = "analytics_daily"
-    __table_args__ = ({"sqlite_with_rowid": False},)
+    __table_args__ = (
+        # the daily series (conversations, messages, decisions) without reading the procedures' and aspects' rows
+        Index("ix_analytics_daily_series", "metric", "day", "channel", "key", "count"),
+        {"sqlite_with_rowid": False},
+    )
 
     day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
     channel: Mapped[str] = mapped_column(String(32), primary_key=True)
     metric: Mapped[str] = mapped_column(String(24), primary_key=True)
     key: Mapped[str] = mapped_column(String(160), primary_key=True, default="")
     count: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class AnalyticsMonthly(Base):
+    """`analytics_daily` summed by office-local month (`month`: its first day), added to in the same statement as the
+    daily rows: periods over 90 days read whole months here and only the partial months' days from the daily rows."""
+
+    __tablename__ = "analytics_monthly"
+    __table_args__ = ({"sqlite_with_rowid": False},)
+
+    month: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    channel: Mapped[str] = mapped_column(String(32), primary_key=True)
+    metric: Mapped[str] = mapped_column(String(24), primary_key=True)
+    key: Mapped[str] = mapped_column(String(160), primary_key=True, default="")
+    count: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class AnalyticsUnanswered(Base):
+    """Unanswered questions counted per office-local day, channel and folded wording (`key`: the question folded,
+    without diacritics or case, cut at 160 characters): `text` is the latest wording as stored (masked), `last_id`
+    its `unanswered_questions` row (the FAQ editor's link)."""
+
+    __tablename__ = "analytics_unanswered"
+    __table_args__ = ({"sqlite_with_rowid": False},)
+
+    day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    channel: Mapped[str] = mapped_column(String(32), primary_key=True)
+    key: Mapped[str] = mapped_column(String(160), primary_key=True)
+    text: Mapped[str] = mapped_column(Text)
+    count: Mapped[int] = mapped_column(Integer, default=0)
+    last_id: Mapped[int] = mapped_column(Integer)
+
+
+class AnalyticsUnansweredMonthly(Base):
+    """`analytics_unanswered` summed by office-local month, kept up in the same statement."""
+
+    __tablename__ = "analytics_unanswered_monthly"
+    __table_args__ = ({"sqlite_with_rowid": False},)
+
+    month: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    channel: Mapped[str] = mapped_column(String(32), primary_key=True)
+    key: Mapped[str] = mapped_column(String(160), primary_key=True)
+    text: Mapped[str] = mapped_column(Text)
+    count: Mapped[int] = mapped_column(Integer, default=0)
+    last_id: Mapped[int] = mapped_column(Integer)
+
+
+class AnalyticsHandoff(Base):
+    """One row per handoff with what the dashboard needs (no text): written by the handoff service when a handoff is
+    opened, claimed, transferred, answered and rated, and by the counters' refresh for handoffs written otherwise
+    (`rebuild-analytics` fills it for old data). `first_reply_at`: the claiming officer's first message after the
+    claim; `day`: the office-local day the handoff was opened."""
+
+    __tablename__ = "analytics_handoffs"
+    __table_args__ = (Index("ix_analytics_handoffs_day", "day"),
+                      Index("ix_analytics_handoffs_officer_day", "officer_id", "day"))
+
+    handoff_id: Mapped[int] = mapped_column(ForeignKey("handoffs.id", ondelete="CASCADE"), primary_key=True,
+                                            autoincrement=False)
+    day: Mapped[dt.date] = mapped_column(Date)
+    channel: Mapped[str] = mapped_column(String(32), default="")
+    reason: Mapped[str] = mapped_column(String(32))
+    procedure_id: Mapped[str | None] = mapped_column(String(120))
+    officer_id: Mapped[int | None] = mapped_column(Integer)
+    rating: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    claimed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    first_reply_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    # the same as numbers, so a year's figures are summed without reading timestamps: seconds from opening to
+    # claim, from claim to the first reply; a ticket: a complaint, or opened outside office hours
+    wait_seconds: Mapped[float | None] = mapped_column(Float)
+    first_reply_seconds: Mapped[float | None] = mapped_column(Float)
+    ticket: Mapped[bool] = mapped_column(default=False)
 
 
 class AnalyticsSource(Base):

@@ -1,10 +1,11 @@
 """The analytics dashboard's figures: how citizens were served, for leaders, admins and officers. No FastAPI here.
 
-Days are the office's (Asia/Ho_Chi_Minh). Counts of conversations, messages and bot decisions come from the daily
-counters (`analytics_counts`, refreshed here when older than a minute); handoffs, waits, ratings and officers from
-the handoffs themselves (a small table); unanswered questions from `unanswered_questions` (masked when recorded,
-masked again on the way out with the app's one masking function). Every table is a `Table` so the page and the CSV
-export show the same rows.
+Days are the office's (Asia/Ho_Chi_Minh). Everything is read from the tables `analytics_counts` keeps up (refreshed
+here when older than a minute), never from the raw messages: counts of conversations, messages and bot decisions
+from the daily counters (a period over 90 days reads its whole months from the monthly roll-ups); handoffs, waits,
+first replies, ratings and officers from one row of facts per handoff; unanswered questions from their counts per
+day (or month) and folded wording (masked when recorded, masked again on the way out with the app's one masking
+function). Every table is a `Table` so the page and the CSV export show the same rows.
 """
 
 from __future__ import annotations
@@ -18,17 +19,17 @@ from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, func, null, or_, select
+from sqlalchemy import case, func, or_, select
 from sqlalchemy.orm import Session
 
 from api.core.privacy import mask_pii
 from api.core.security import as_utc
 from api.db.models import (
     AnalyticsDaily,
-    Conversation,
-    Handoff,
-    Message,
-    MessageAuthor,
+    AnalyticsHandoff,
+    AnalyticsMonthly,
+    AnalyticsUnanswered,
+    AnalyticsUnansweredMonthly,
     StaffUser,
     UnansweredQuestion,
 )
@@ -43,6 +44,7 @@ TOP = 20
 UNANSWERED_SCAN = 300  # distinct unanswered texts grouped by similarity (most asked first)
 SIMILAR = 0.7  # word overlap (Jaccard) at which two unanswered questions are one group
 FAQ_FROM_QUESTION = "/console/admin/faqs/new?from_unanswered={id}"
+MONTHLY_OVER_DAYS = 90  # a longer period reads its whole months from the monthly roll-ups
 
 
 @dataclass(frozen=True)
@@ -61,6 +63,26 @@ class Filters:
     @property
     def days(self) -> list[dt.date]:
         return [self.start + dt.timedelta(days=n) for n in range((self.end - self.start).days + 1)]
+
+    def spans(self) -> tuple[list[tuple[dt.date, dt.date]], tuple[dt.date, dt.date] | None]:
+        """Where the period's counts are read: day ranges (first, last) from the daily rows and whole months
+        (first month, last month) from the monthly roll-ups — only for periods over MONTHLY_OVER_DAYS."""
+        if (self.end - self.start).days + 1 <= MONTHLY_OVER_DAYS:
+            return [(self.start, self.end)], None
+        first = self.start if self.start.day == 1 else _next_month(self.start)
+        after = (self.end + dt.timedelta(days=1)).replace(day=1)  # the first month not wholly in the period
+        if first >= after:
+            return [(self.start, self.end)], None
+        ranges = []
+        if self.start < first:
+            ranges.append((self.start, first - dt.timedelta(days=1)))
+        if after <= self.end:
+            ranges.append((after, self.end))
+        return ranges, (first, (after - dt.timedelta(days=1)).replace(day=1))
+
+
+def _next_month(day: dt.date) -> dt.date:
+    return (day.replace(day=1) + dt.timedelta(days=32)).replace(day=1)
 
 
 def filters_for(period: str, channel: str | None, today: dt.date) -> Filters:
@@ -111,31 +133,41 @@ def _rate(part: int, whole: int) -> float | None:
 # --- counters -------------------------------------------------------------------------------------------------
 
 D = AnalyticsDaily.__table__.c  # Core columns: plain rows, no ORM loading
+M = AnalyticsMonthly.__table__.c
 
 
 def _counters(db: Session, f: Filters) -> tuple[dict[tuple[str, str], int], list[str]]:
-    """(metric, key) → count over the period and channel, and the channels seen in the period (one scan)."""
-    query = (select(D.channel, D.metric, D.key, func.sum(D.count)).where(D.day >= f.start, D.day <= f.end)
-             .group_by(D.channel, D.metric, D.key))
+    """(metric, key) → count over the period and channel, and the channels seen in the period (one scan of the
+    daily rows, or of the whole months' roll-ups and the partial months' days)."""
+    ranges, months = f.spans()
+    queries = [select(D.channel, D.metric, D.key, func.sum(D.count)).where(D.day >= first, D.day <= last)
+               .group_by(D.channel, D.metric, D.key) for first, last in ranges]
+    if months:
+        queries.append(select(M.channel, M.metric, M.key, func.sum(M.count))
+                       .where(M.month >= months[0], M.month <= months[1]).group_by(M.channel, M.metric, M.key))
     counts: dict[tuple[str, str], int] = defaultdict(int)
     seen: set[str] = set()
-    for channel, metric, key, count in db.execute(query):
-        seen.add(channel)
-        if not f.channel or channel == f.channel:
-            counts[(metric, key)] += int(count)
+    for query in queries:
+        for channel, metric, key, count in db.execute(query).all():
+            seen.add(channel)
+            if not f.channel or channel == f.channel:
+                counts[(metric, key)] += int(count)
     return dict(counts), sorted(c for c in seen if c)
 
 
 def _daily(db: Session, f: Filters) -> dict[tuple[str, str], Counter[dt.date]]:
     """Per day: conversations, messages and the knowledge-base decisions — (metric, key) → day → count, and
     (metric, "*") → day → the metric's total."""
-    wanted = or_(D.metric.in_(("conversations", "messages")), and_(D.metric == "decisions", D.key.in_(KB_DECISIONS)))
+    # metric first: the series index (metric, day, …, count) reads these rows only, not the procedures' and aspects'
     query = (select(D.day, D.metric, D.key, func.sum(D.count))
-             .where(D.day >= f.start, D.day <= f.end, wanted).group_by(D.day, D.metric, D.key))
+             .where(D.metric.in_(("conversations", "messages", "decisions")), D.day >= f.start, D.day <= f.end)
+             .group_by(D.day, D.metric, D.key))
     if f.channel:
         query = query.where(D.channel == f.channel)
     series: dict[tuple[str, str], Counter[dt.date]] = defaultdict(Counter)
-    for day, metric, key, count in db.execute(query):
+    for day, metric, key, count in db.execute(query).all():
+        if metric == "decisions" and key not in KB_DECISIONS:
+            continue
         series[(metric, key)][day] += int(count)
         series[(metric, "*")][day] += int(count)
     return series
@@ -169,44 +201,20 @@ class HandoffFact:
         return max(0.0, (self.first_reply_at - self.claimed_at).total_seconds())
 
 
-def handoff_facts(db: Session, f: Filters, zone: ZoneInfo, officer_id: int | None = None,
-                  first_replies: bool = True) -> list[HandoffFact]:
-    """The period's handoffs (opened in it), with the first reply of the officer who claimed each (one index seek
-    per handoff: only when asked)."""
-    start, end = f.bounds(zone)
-    first_reply: Any = null()
-    if first_replies:
-        first_reply = (select(func.min(Message.created_at))
-                       .where(Message.conversation_id == Handoff.conversation_id,
-                              Message.author == MessageAuthor.officer, Message.staff_id == Handoff.officer_id,
-                              Message.created_at >= Handoff.claimed_at)
-                       .correlate(Handoff).scalar_subquery())
-    query = (select(Handoff.id, Handoff.reason, Handoff.retrieved, Handoff.officer_id, Handoff.rating,
-                    Handoff.created_at, Handoff.claimed_at, first_reply)
-             .where(Handoff.created_at >= start, Handoff.created_at < end))
+H = AnalyticsHandoff.__table__.c
+
+
+def handoff_facts(db: Session, f: Filters, officer_id: int | None = None) -> list[HandoffFact]:
+    """The period's handoffs (opened in it), from their facts rows (one row each, kept up by the handoff service)."""
+    query = (select(H.handoff_id, H.reason, H.procedure_id, H.officer_id, H.rating, H.created_at, H.claimed_at,
+                    H.first_reply_at).where(H.day >= f.start, H.day <= f.end))
     if f.channel:
-        query = query.join(Conversation, Conversation.id == Handoff.conversation_id).where(
-            Conversation.channel == f.channel)
+        query = query.where(H.channel == f.channel)
     if officer_id is not None:
-        query = query.where(Handoff.officer_id == officer_id)
-    facts = []
-    for hid, reason, retrieved, officer, rating, created, claimed, replied in db.execute(query):
-        first = (retrieved or [{}])[0] if isinstance(retrieved, list) else {}
-        pid = first.get("procedure_id") if isinstance(first, dict) else None
-        facts.append(HandoffFact(hid, reason, pid if isinstance(pid, str) else None, officer, rating,
-                                 as_utc(created), as_utc(claimed) if claimed else None,
-                                 as_utc(replied) if isinstance(replied, dt.datetime) else _parsed(replied)))
-    return facts
-
-
-def _parsed(value: Any) -> dt.datetime | None:
-    """A MIN() over a timestamp column: SQLite gives the stored text."""
-    return as_utc(dt.datetime.fromisoformat(value)) if isinstance(value, str) else None
-
-
-def is_ticket(fact: HandoffFact, office: OfficeHours) -> bool:
-    """A ticket: a complaint, or a request made outside office hours (answered when an officer can)."""
-    return fact.reason == "complaint" or not office.is_open(fact.created_at)
+        query = query.where(H.officer_id == officer_id)
+    return [HandoffFact(hid, reason, procedure, officer, rating, as_utc(created),
+                        as_utc(claimed) if claimed else None, as_utc(replied) if replied else None)
+            for hid, reason, procedure, officer, rating, created, claimed, replied in db.execute(query).all()]
 
 
 def _csat(facts: Sequence[HandoffFact]) -> tuple[float | None, list[list[Any]]]:
@@ -225,18 +233,49 @@ def _similar(a: frozenset[str], b: frozenset[str]) -> bool:
     return bool(a and b) and len(a & b) / len(a | b) >= SIMILAR
 
 
+U = AnalyticsUnanswered.__table__.c
+UM = AnalyticsUnansweredMonthly.__table__.c
+
+
+def _unanswered_counts(db: Session, f: Filters) -> list[tuple[str, int, int]]:
+    """(latest wording, times asked, latest id) per folded wording over the period and channel, most asked first
+    (at most UNANSWERED_SCAN): summed in SQL from the daily counts, or the whole months' and the partial months'
+    days; the wordings read by id afterwards (only those shown)."""
+    ranges, months = f.spans()
+    channel = [U.channel == f.channel] if f.channel else []
+    queries = [select(U.key, func.sum(U.count), func.max(U.last_id)).where(U.day >= first, U.day <= last, *channel)
+               .group_by(U.key) for first, last in ranges]
+    if months:
+        queries.append(select(UM.key, func.sum(UM.count), func.max(UM.last_id))
+                       .where(UM.month >= months[0], UM.month <= months[1],
+                              *([UM.channel == f.channel] if f.channel else [])).group_by(UM.key))
+    found: dict[str, list[int]] = {}
+    for query in queries:
+        for key, count, last_id in db.execute(query).all():
+            row = found.setdefault(key, [0, 0])
+            row[0] += int(count)
+            row[1] = max(row[1], int(last_id))
+    top = sorted(found.values(), key=lambda row: (-row[0], -row[1]))[:UNANSWERED_SCAN]
+    ids = [last_id for _, last_id in top]
+    texts: dict[int, str] = {}
+    for chunk in range(0, len(ids), 500):
+        part = ids[chunk:chunk + 500]
+        texts.update(db.execute(select(UnansweredQuestion.id, UnansweredQuestion.text)
+                                .where(UnansweredQuestion.id.in_(part))).tuples().all())
+        missing = [i for i in part if i not in texts]  # purged since: the wording kept with the counts
+        for table in (U, UM):
+            if missing:
+                texts.update(db.execute(select(table.last_id, table.text).where(table.last_id.in_(missing)))
+                             .tuples().all())
+                missing = [i for i in missing if i not in texts]
+    return [(texts.get(last_id, ""), count, last_id) for count, last_id in top]
+
+
 def unanswered_groups(db: Session, f: Filters, zone: ZoneInfo, limit: int = TOP) -> Table:
     """The most asked questions the bot had no answer for: the same words (folded) or nearly (word overlap ≥
     SIMILAR) are one group, shown by its most asked wording, masked; its link opens the FAQ editor prefilled."""
-    start, end = f.bounds(zone)
-    Q = UnansweredQuestion
-    query = (select(Q.text, func.count(), func.max(Q.id))
-             .where(Q.created_at >= start, Q.created_at < end).group_by(Q.text)
-             .order_by(func.count().desc(), func.max(Q.id).desc()).limit(UNANSWERED_SCAN))
-    if f.channel:
-        query = query.where(Q.channel == f.channel)
     groups: list[dict[str, Any]] = []
-    for text, count, last_id in db.execute(query):
+    for text, count, last_id in _unanswered_counts(db, f):
         words = _words(text)
         group = next((g for g in groups if g["words"] == words or _similar(g["words"], words)), None)
         if group is None:
@@ -257,7 +296,13 @@ def unanswered_groups(db: Session, f: Filters, zone: ZoneInfo, limit: int = TOP)
 # --- the dashboards --------------------------------------------------------------------------------------------
 
 def _titles(db: Session, ids: list[str]) -> dict[str, str]:
-    return kb_store.published_titles(db, ids) if ids else {}
+    """Published titles of procedures, read once per request (the session's info holds those already read)."""
+    known: dict[str, str] = db.info.setdefault("analytics_titles", {})
+    missing = [pid for pid in ids if pid not in known]
+    if missing:
+        known.update(kb_store.published_titles(db, missing))
+        known.update({pid: pid for pid in missing if pid not in known})
+    return {pid: known[pid] for pid in ids}
 
 
 def _procedure_table(db: Session, name: str, title: str, counts: Counter[str], column: str) -> Table:
@@ -289,11 +334,12 @@ def _counter_tables(db: Session, counts: dict[tuple[str, str], int]) -> dict[str
     }
 
 
-def _daily_table(db: Session, f: Filters, zone: ZoneInfo,
-                 facts: Sequence[HandoffFact]) -> tuple[Table, dict[str, list[tuple[dt.date, float]]]]:
+def _daily_table(db: Session, f: Filters) -> tuple[Table, dict[str, list[tuple[dt.date, float]]]]:
     """The daily table and the trend charts' series."""
     series = _daily(db, f)
-    handoffs_by_day = Counter(h.created_at.astimezone(zone).date() for h in facts)
+    handoffs_by_day: Counter[dt.date] = Counter()
+    for day, count in db.execute(select(H.day, func.count()).where(*_handoffs_of(f)).group_by(H.day)).all():
+        handoffs_by_day[_as_date(day)] += int(count)
     daily = Table("daily", "Theo ngày", ["Ngày", "Cuộc trò chuyện", "Tin nhắn", "Trả lời", "Hỏi lại",
                                          "Không có câu trả lời", "Chuyển cán bộ"])
     for day in f.days:
@@ -310,6 +356,72 @@ def _daily_table(db: Session, f: Filters, zone: ZoneInfo,
     return daily, trend
 
 
+@dataclass
+class HandoffFigures:
+    """The period's handoffs summed in SQL from their facts rows (no timestamps read)."""
+
+    count: int
+    tickets: int
+    wait_median: float | None
+    wait_p90: float | None
+    ratings: Counter[int]  # stars → how many ratings
+
+
+def _handoffs_of(f: Filters, officer_id: int | None = None) -> list[Any]:
+    conditions: list[Any] = [H.day >= f.start, H.day <= f.end]
+    if f.channel:
+        conditions.append(H.channel == f.channel)
+    if officer_id is not None:
+        conditions.append(H.officer_id == officer_id)
+    return conditions
+
+
+def _as_date(value: Any) -> dt.date:
+    return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value))
+
+
+def _ranked(db: Session, column: Any, where: list[Any],
+            share: float | None = None) -> dict[Any, tuple[float, float | None]]:
+    """Per officer (or None for all): the median of a column's non-null values (statistics.median: the middle one,
+    or the mean of the middle two) and, with `share`, its nearest-rank percentile — picked in SQL with window
+    functions, so only those rows leave the database."""
+    partition = H.officer_id if share is None else None
+    ranked = select(H.officer_id.label("who") if partition is not None else column.label("who"),
+                    column.label("v"),
+                    func.row_number().over(partition_by=partition, order_by=column).label("rn"),
+                    func.count().over(partition_by=partition).label("n")).where(*where, column.is_not(None)).subquery()
+    rn, n = ranked.c.rn, ranked.c.n
+    wanted = [rn == (n + 1) // 2, rn == n // 2 + 1]
+    tenths = round((share or 0) * 10)  # nearest rank: ceil(share × n) = (n × tenths + 9) // 10, in integers
+    if share is not None:
+        wanted.append(rn == (n * tenths + 9) // 10)
+    middles: dict[Any, list[float]] = defaultdict(list)
+    ranks: dict[Any, float] = {}
+    for who, value, rank, count in db.execute(select(ranked.c.who, ranked.c.v, rn, n).where(or_(*wanted))).all():
+        who = who if partition is not None else None
+        rank, count = int(rank), int(count)
+        if rank in ((count + 1) // 2, count // 2 + 1):
+            middles[who].append(float(value))
+        if share is not None and rank == (count * tenths + 9) // 10:
+            ranks[who] = float(value)
+    return {who: (sum(values) / len(values), ranks.get(who)) for who, values in middles.items()}
+
+
+def handoff_figures(db: Session, f: Filters) -> HandoffFigures:
+    where = _handoffs_of(f)
+    count, tickets = db.execute(select(func.count(), func.sum(case((H.ticket, 1), else_=0))).where(*where)).one()
+    median, p90 = _ranked(db, H.wait_seconds, where, 0.9).get(None, (None, None))
+    ratings = Counter({int(stars): int(n) for stars, n in db.execute(
+        select(H.rating, func.count()).where(*where, H.rating > 0).group_by(H.rating))})
+    return HandoffFigures(int(count or 0), int(tickets or 0), median, p90, ratings)
+
+
+def _distribution(ratings: Counter[int]) -> tuple[float | None, list[list[Any]]]:
+    total = sum(ratings.values())
+    average = round(sum(stars * n for stars, n in ratings.items()) / total, 2) if total else None
+    return average, [[stars, ratings.get(stars, 0)] for stars in range(5, 0, -1)]
+
+
 def dashboard(db: Session, f: Filters, zone: ZoneInfo, office: OfficeHours,
               now: dt.datetime | None = None) -> Dashboard:
     """Everything an admin sees for the period and channel."""
@@ -317,9 +429,8 @@ def dashboard(db: Session, f: Filters, zone: ZoneInfo, office: OfficeHours,
     counts, seen_channels = _counters(db, f)
     decisions = {key: n for (metric, key), n in counts.items() if metric == "decisions"}
     searched = sum(decisions.get(d, 0) for d in KB_DECISIONS)
-    facts = handoff_facts(db, f, zone)
-    waits = [w for h in facts if (w := h.wait_seconds) is not None]
-    csat_avg, distribution = _csat(facts)
+    handed = handoff_figures(db, f)
+    csat_avg, distribution = _distribution(handed.ratings)
     summary: dict[str, Any] = {
         "channels": seen_channels,
         "conversations": counts.get(("conversations", ""), 0),
@@ -328,16 +439,16 @@ def dashboard(db: Session, f: Filters, zone: ZoneInfo, office: OfficeHours,
         "decisions": decisions,
         "kb_turns": searched,
         **{f"{d}_rate": _rate(decisions.get(d, 0), searched) for d in KB_DECISIONS},
-        "handoffs": len(facts),
-        "tickets": sum(is_ticket(h, office) for h in facts),
-        "wait_median_s": _seconds(_median(waits)),
-        "wait_p90_s": _seconds(percentile(waits, 0.9)),
+        "handoffs": handed.count,
+        "tickets": handed.tickets,
+        "wait_median_s": _seconds(handed.wait_median),
+        "wait_p90_s": _seconds(handed.wait_p90),
         "csat_avg": csat_avg,
         "csat_count": sum(n for _, n in distribution),
     }
-    daily, trend = _daily_table(db, f, zone, facts)
+    daily, trend = _daily_table(db, f)
     tables = {**_counter_tables(db, counts), "unanswered": unanswered_groups(db, f, zone),
-              **_handoff_tables(db, facts), "daily": daily}
+              **{name: _handoff_table(db, f, name, handed) for name in HANDOFF_TABLES}, "daily": daily}
     return Dashboard(f, summary, tables, trend)
 
 
@@ -347,57 +458,66 @@ HANDOFF_TABLES = ("csat", "handoff_procedures", "csat_procedures", "officers")
 def table(db: Session, f: Filters, zone: ZoneInfo, office: OfficeHours, name: str,
           now: dt.datetime | None = None) -> Table | None:
     """One dashboard table (the CSV export), computing only what it needs; None for an unknown name."""
+    if name not in ("unanswered", *HANDOFF_TABLES, "decisions", "procedures", "aspects", "daily"):
+        return None
+    analytics_counts.refresh_if_stale(db, zone, now)
     if name == "unanswered":
         return unanswered_groups(db, f, zone)
     if name in HANDOFF_TABLES:
-        return _handoff_tables(db, handoff_facts(db, f, zone, first_replies=name == "officers"))[name]
-    if name not in ("decisions", "procedures", "aspects", "daily"):
-        return None
-    analytics_counts.refresh_if_stale(db, zone, now)
+        return _handoff_table(db, f, name)
     if name == "daily":
-        return _daily_table(db, f, zone, handoff_facts(db, f, zone, first_replies=False))[0]
+        return _daily_table(db, f)[0]
     return _counter_tables(db, _counters(db, f)[0])[name]
 
 
-def _handoff_tables(db: Session, facts: Sequence[HandoffFact]) -> dict[str, Table]:
-    handed = Counter(h.procedure_id for h in facts if h.procedure_id)
-    rated: dict[str, list[int]] = defaultdict(list)
-    for h in facts:
-        if h.procedure_id and h.rating:
-            rated[h.procedure_id].append(h.rating)
-    low = sorted(rated.items(), key=lambda item: (sum(item[1]) / len(item[1]), -len(item[1]), item[0]))[:TOP]
-    low_titles = _titles(db, [pid for pid, _ in low])
-    return {
-        "handoff_procedures": _procedure_table(db, "handoff_procedures", "Thủ tục chuyển cán bộ nhiều nhất", handed,
-                                               "Số lần chuyển"),
-        "csat_procedures": Table("csat_procedures", "Thủ tục có mức hài lòng thấp nhất",
-                                 ["Thủ tục", "Mã", "Điểm trung bình", "Số đánh giá"],
-                                 [[low_titles.get(pid, pid), pid, _average(r), len(r)] for pid, r in low]),
-        "csat": Table("csat", "Phân bố đánh giá", ["Số sao", "Số đánh giá"], _csat(facts)[1]),
-        "officers": officers_table(db, facts),
-    }
+def _handoff_table(db: Session, f: Filters, name: str, figures: HandoffFigures | None = None) -> Table:
+    """One of the handoff tables, summed in SQL over the period's facts rows."""
+    where = _handoffs_of(f)
+    if name == "csat":
+        ratings = figures.ratings if figures else Counter({int(stars): int(n) for stars, n in db.execute(
+            select(H.rating, func.count()).where(*where, H.rating > 0).group_by(H.rating))})
+        return Table("csat", "Phân bố đánh giá", ["Số sao", "Số đánh giá"], _distribution(ratings)[1])
+    if name == "handoff_procedures":
+        handed = Counter({pid: int(n) for pid, n in db.execute(
+            select(H.procedure_id, func.count()).where(*where, H.procedure_id.is_not(None))
+            .group_by(H.procedure_id).order_by(func.count().desc(), H.procedure_id).limit(TOP))})
+        return _procedure_table(db, "handoff_procedures", "Thủ tục chuyển cán bộ nhiều nhất", handed,
+                                "Số lần chuyển")
+    if name == "csat_procedures":
+        rated = [(pid, int(total), int(n)) for pid, total, n in db.execute(
+            select(H.procedure_id, func.sum(H.rating), func.count(H.rating))
+            .where(*where, H.procedure_id.is_not(None), H.rating > 0).group_by(H.procedure_id))]
+        low = sorted(rated, key=lambda item: (item[1] / item[2], -item[2], item[0]))[:TOP]
+        titles = _titles(db, [pid for pid, _, _ in low])
+        return Table("csat_procedures", "Thủ tục có mức hài lòng thấp nhất",
+                     ["Thủ tục", "Mã", "Điểm trung bình", "Số đánh giá"],
+                     [[titles.get(pid, pid), pid, round(total / n, 2), n] for pid, total, n in low])
+    return officers_table(db, f)
 
 
-def officers_table(db: Session, facts: Sequence[HandoffFact]) -> Table:
-    by_officer: dict[int, list[HandoffFact]] = defaultdict(list)
-    for h in facts:
-        if h.officer_id is not None:
-            by_officer[h.officer_id].append(h)
-    names = officer_names(db, set(by_officer))
+def officers_table(db: Session, f: Filters) -> Table:
+    """Per officer who claimed a handoff of the period: how many, median first reply, CSAT."""
+    where = [*_handoffs_of(f), H.officer_id.is_not(None)]
+    rated = H.rating > 0
+    rows = db.execute(select(H.officer_id, func.count(), func.sum(case((rated, H.rating), else_=0)),
+                             func.sum(case((rated, 1), else_=0))).where(*where).group_by(H.officer_id)).all()
+    replies = _ranked(db, H.first_reply_seconds, where)
+    names = officer_names(db, {officer_id for officer_id, *_ in rows})
     table = Table("officers", "Theo cán bộ", ["Cán bộ", "Cuộc trò chuyện", "Trả lời đầu tiên (trung vị, giây)",
                                              "Điểm hài lòng", "Số đánh giá"])
-    for officer_id, handled in sorted(by_officer.items(), key=lambda item: (-len(item[1]), item[0])):
-        ratings = [h.rating for h in handled if h.rating]
-        replies = [s for h in handled if (s := h.first_reply_seconds) is not None]
-        table.rows.append([names.get(officer_id, f"#{officer_id}"), len({h.id for h in handled}),
-                           _seconds(_median(replies)), _average(ratings), len(ratings)])
+    for officer_id, handled, total, rated in sorted(rows, key=lambda row: (-row[1], row[0])):
+        table.rows.append([names.get(officer_id, f"#{officer_id}"), int(handled),
+                           _seconds(replies.get(officer_id, (None, None))[0]),
+                           round(int(total) / int(rated), 2) if rated else None, int(rated or 0)])
         table.links.append(f"/console/analytics/officers/{officer_id}")
     return table
 
 
-def officer_dashboard(db: Session, f: Filters, zone: ZoneInfo, officer_id: int) -> Dashboard:
+def officer_dashboard(db: Session, f: Filters, zone: ZoneInfo, officer_id: int,
+                      now: dt.datetime | None = None) -> Dashboard:
     """One officer's own numbers: the conversations they took, how fast they first replied, their ratings."""
-    facts = handoff_facts(db, f, zone, officer_id)
+    analytics_counts.refresh_if_stale(db, zone, now)
+    facts = handoff_facts(db, f, officer_id)
     waits = [w for h in facts if (w := h.wait_seconds) is not None]
     replies = [s for h in facts if (s := h.first_reply_seconds) is not None]
     csat_avg, distribution = _csat(facts)

@@ -33,7 +33,7 @@ from api.db.models import (
 from api.domain.limits import REPLY_MAX_CHARS
 from api.domain.office_hours import OfficeHours, describe_opening
 from api.schemas import HandoffItem, LastMessage
-from api.services import events, staff
+from api.services import analytics_counts, events, staff
 from api.services.conversations import get_or_create, split_sender
 from knowledge_base.vocabulary import RATING_BUTTONS
 
@@ -85,6 +85,7 @@ def open_handoff(db: Session, sender: str, reason: str, note: str | None = None,
         assigned = handoff.status == HandoffStatus.assigned
         conversation.mode = ConversationMode.assigned if assigned else ConversationMode.waiting
     db.flush()
+    analytics_counts.sync_handoff(db, handoff.id)
     return handoff, queue_position(db, handoff)
 
 
@@ -112,6 +113,7 @@ def record_rating(db: Session, sender: str, rating: int) -> Handoff | None:
                         .order_by(Handoff.id.desc()).limit(1))
     if handoff is not None:
         handoff.rating = rating
+        analytics_counts.sync_handoff(db, handoff.id)
     return handoff
 
 
@@ -222,6 +224,7 @@ def claim(db: Session, handoff_id: int, officer: StaffUser, now: dt.datetime | N
             return handoff
         raise refusal
     db.refresh(handoff)
+    analytics_counts.sync_handoff(db, handoff.id)
     _set_mode(db, handoff, ConversationMode.assigned)
     _say(db, handoff, f"Cán bộ {officer.full_name} đã tham gia cuộc trò chuyện.")
     events.after_commit(db, events.QUEUE)
@@ -255,6 +258,7 @@ def reply(db: Session, handoff_id: int, officer: StaffUser, text: str) -> Messag
                       staff_id=officer.id)
     db.add(message)
     db.flush()
+    analytics_counts.sync_handoff(db, handoff.id)
     staff.record(db, officer.id, "handoff.reply", f"handoff:{handoff.id}",
                  {"message_id": message.id, "chars": len(text)})
     return message
@@ -291,6 +295,7 @@ def transfer(db: Session, handoff_id: int, actor: StaffUser, target_id: int, now
         raise AppError(409, "changed_meanwhile", "Cuộc trò chuyện vừa được cán bộ khác thay đổi. "
                                                  "Bạn vui lòng tải lại để xem tình trạng mới.")
     db.refresh(handoff)
+    analytics_counts.sync_handoff(db, handoff.id)
     _set_mode(db, handoff, ConversationMode.assigned)
     _say(db, handoff, f"Cuộc trò chuyện đã được chuyển cho cán bộ {target.full_name}.")
     events.after_commit(db, events.QUEUE)

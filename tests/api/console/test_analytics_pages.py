@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import uuid
 from collections.abc import Iterator
@@ -12,11 +13,12 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from api.core.config import get_settings
 from api.db.base import session_scope
-from api.db.models import Role, StaffUser, UnansweredQuestion
+from api.db.models import Role, StaffUser, UnansweredQuestion, utcnow
 from api.deps import SESSION_COOKIE
 from api.domain.spreadsheet import csv_text, safe_cell
-from api.services import staff
+from api.services import analytics_counts, staff
 
 
 class Staff:
@@ -37,9 +39,13 @@ class Staff:
 
 @pytest.fixture()
 def people(client: TestClient) -> Iterator[dict[str, Staff]]:
-    with session_scope() as db:
-        db.add(UnansweredQuestion(text='=HYPERLINK("http://x.example") gọi 0912345678', channel="web"))
-        db.add(UnansweredQuestion(text="@SUM(1+1)", channel="web"))
+    earlier = utcnow() - dt.timedelta(minutes=10)
+    with session_scope() as db:  # asked a while ago, and counted since (the counters' refresh)
+        db.add(UnansweredQuestion(text='=HYPERLINK("http://x.example") gọi 0912345678', channel="web",
+                                  created_at=earlier))
+        db.add(UnansweredQuestion(text="@SUM(1+1)", channel="web", created_at=earlier))
+        db.flush()
+        analytics_counts.refresh(db, get_settings().zone())
     yield {"admin": Staff(client.app, Role.admin), "officer": Staff(client.app, Role.officer),
            "other": Staff(client.app, Role.officer)}
 
