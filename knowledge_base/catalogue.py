@@ -10,7 +10,9 @@ an out-of-scope question gets an honest pointer instead of the closest guide.
 ``load_catalogue()`` reads and validates the schema; ``check_catalogue`` is the rule set of ``kb validate``
 (record pages on gov.vn, post-2025 names, never one of the 40 guides, aliases not shared); ``CatalogueIndex.search``
 finds the entry whose name or alias the question contains best (idf-weighted share of the phrase's syllables and
-syllable pairs found in the question; story words cost nothing) and returns it with that share, or None.
+syllable pairs found in the question; story words cost nothing) and returns it with that share, or None;
+``names_other_procedure`` says whether a question names a catalogue procedure more clearly than any of the guides
+(then the answer policy points to the body that handles it, whatever search would answer).
 """
 
 from __future__ import annotations

@@ -5,8 +5,11 @@
 - A follow-up about an aspect ("thế mất bao lâu?") keeps the current procedure; a new procedure found with
   confidence replaces it.
 - A question worded (nearly) like an FAQ gets the FAQ's own answer.
-- Close candidates: ask which one (buttons). Nothing fits: say so, offer an officer, record the question (masked);
-  when the catalogue of other procedures knows it, name the body that handles it and link its official page.
+- A question that names a procedure of the catalogue of others (and none of ours as clearly): no guide here, the
+  body that handles it and its official page, even when search would have offered the closest guide.
+- Close candidates: the one the message names by its title or an alias, else ask which one (buttons). Nothing fits:
+  say so, offer an officer, record the question (masked); when the catalogue of other procedures knows it, name the
+  body that handles it and link its official page.
 
 Used by the bot's turn (`api/services/bot_turns.py`) and by the staff console's knowledge-base consult, so an
 officer sees exactly what a citizen would be told. No FastAPI here.
