@@ -356,16 +356,20 @@ class GuideNames:
     """The guides' own names (titles and aliases) as folded syllables, to tell whether a question names one of them."""
 
     def __init__(self, names: Iterable[tuple[str, str]]) -> None:  # (procedure id, title or alias)
-        self._names = sorted({(pid, tuple(syllables(text))) for pid, text in names if len(syllables(text)) >= 2})
+        self._by_first: dict[str, list[tuple[str, tuple[str, ...]]]] = {}  # first syllable -> (id, name)
+        for pid, phrase in sorted({(pid, tuple(syllables(text))) for pid, text in names}):
+            if len(phrase) >= 2:
+                self._by_first.setdefault(phrase[0], []).append((pid, phrase))
 
     def named(self, tokens: Sequence[str]) -> list[tuple[int, int, str]]:
-        """(end, length, procedure id) of every guide name the tokens (folded syllables) contain as a run."""
-        found = []
-        for pid, phrase in self._names:
-            end = _last_end(tokens, phrase)
-            if end is not None:
-                found.append((end, len(phrase), pid))
-        return found
+        """(end, length, procedure id) of every guide name the tokens (folded syllables) contain as a run, at its
+        last occurrence."""
+        last: dict[tuple[str, tuple[str, ...]], int] = {}
+        for start, token in enumerate(tokens):
+            for pid, phrase in self._by_first.get(token, ()):
+                if tuple(tokens[start:start + len(phrase)]) == phrase:
+                    last[(pid, phrase)] = start + len(phrase)
+        return [(end, len(phrase), pid) for (pid, phrase), end in last.items()]
 
 
 def names_other_procedure(query: str, guides: GuideNames, index: CatalogueIndex | None = None) -> Hit | None:
