@@ -10,7 +10,9 @@ an out-of-scope question gets an honest pointer instead of the closest guide.
 ``load_catalogue()`` reads and validates the schema; ``check_catalogue`` is the rule set of ``kb validate``
 (record pages on gov.vn, post-2025 names, never one of the 40 guides, aliases not shared); ``CatalogueIndex.search``
 finds the entry whose name or alias the question contains best (idf-weighted share of the phrase's syllables and
-syllable pairs found in the question; story words cost nothing) and returns it with that share, or None.
+syllable pairs found in the question; story words cost nothing) and returns it with that share, or None;
+``names_other_procedure`` says whether a question names a catalogue procedure more clearly than any of the guides
+(then the answer policy points to the body that handles it, whatever search would answer).
 """
 
 from __future__ import annotations
@@ -338,3 +340,55 @@ def reply(hit: Hit) -> answers.Message:
                 f"trên trang chính thức của thủ tục{code} tại Cổng Dịch vụ công quốc gia: {entry.record_url}")
     text += "\nNếu cần hỏi thêm, bạn bấm “Gặp cán bộ”."
     return answers.Message(text=text, buttons=[dict(HANDOFF_BUTTON)])
+
+
+# --- the catalogue against the guides ---------------------------------------------------------------------------
+
+
+def _last_end(tokens: Sequence[str], phrase: Sequence[str]) -> int | None:
+    """Where the last run of `phrase` in `tokens` ends (exclusive), or None."""
+    n = len(phrase)
+    ends = [i + n for i in range(len(tokens) - n + 1) if tuple(tokens[i:i + n]) == tuple(phrase)]
+    return ends[-1] if ends else None
+
+
+class GuideNames:
+    """The guides' own names (titles and aliases) as folded syllables, to tell whether a question names one of them."""
+
+    def __init__(self, names: Iterable[tuple[str, str]]) -> None:  # (procedure id, title or alias)
+        self._by_first: dict[str, list[tuple[str, tuple[str, ...]]]] = {}  # first syllable -> (id, name)
+        for pid, phrase in sorted({(pid, tuple(syllables(text))) for pid, text in names}):
+            if len(phrase) >= 2:
+                self._by_first.setdefault(phrase[0], []).append((pid, phrase))
+
+    def named(self, tokens: Sequence[str]) -> list[tuple[int, int, str]]:
+        """(end, length, procedure id) of every guide name the tokens (folded syllables) contain as a run, at its
+        last occurrence."""
+        last: dict[tuple[str, tuple[str, ...]], int] = {}
+        for start, token in enumerate(tokens):
+            for pid, phrase in self._by_first.get(token, ()):
+                if tuple(tokens[start:start + len(phrase)]) == phrase:
+                    last[(pid, phrase)] = start + len(phrase)
+        return [(end, len(phrase), pid) for (pid, phrase), end in last.items()]
+
+
+def names_other_procedure(query: str, guides: GuideNames, index: CatalogueIndex | None = None) -> Hit | None:
+    """The catalogue entry a question names (its name, an alias or a `near` phrase, whole and in order), unless the
+    question names one of the guides as clearly: later in the message (a letter's story comes first, its question
+    last) or with a longer name. None otherwise: then search decides between the guides as usual.
+
+    "Tôi nghỉ việc đã lâu, muốn rút BHXH một lần" → the catalogue's lump sum; "đã thôi quốc tịch…, công an gọi lên
+    xóa hộ khẩu" → None (the guide's name comes last)."""
+    hit = (index or default_index()).search(query)
+    if hit is None or hit.score < SURE_SCORE:
+        return None
+    typed, own = syllables(query), syllables(hit.matched)
+    own_end = _last_end(typed, own)
+    if own_end is None:  # found once synonyms were added or a typo fixed: take it as the message's last words
+        if _last_end(analyze(query).tokens, own) is None:
+            return None
+        own_end = len(typed)
+    for end, length, _ in guides.named(typed):  # the guides' names as typed (not through synonyms)
+        if end > own_end or length > len(own):
+            return None
+    return hit

@@ -5,8 +5,11 @@
 - A follow-up about an aspect ("thế mất bao lâu?") keeps the current procedure; a new procedure found with
   confidence replaces it.
 - A question worded (nearly) like an FAQ gets the FAQ's own answer.
-- Close candidates: ask which one (buttons). Nothing fits: say so, offer an officer, record the question (masked);
-  when the catalogue of other procedures knows it, name the body that handles it and link its official page.
+- A question that names a procedure of the catalogue of others (and none of ours as clearly): no guide here, the
+  body that handles it and its official page, even when search would have offered the closest guide.
+- Close candidates: the one the message names by its title or an alias, else ask which one (buttons). Nothing fits:
+  say so, offer an officer, record the question (masked); when the catalogue of other procedures knows it, name the
+  body that handles it and link its official page.
 
 Used by the bot's turn (`api/services/bot_turns.py`) and by the staff console's knowledge-base consult, so an
 officer sees exactly what a citizen would be told. No FastAPI here.
@@ -28,7 +31,7 @@ from knowledge_base import answers, catalogue, vocabulary
 from knowledge_base.aspects import default_detector
 from knowledge_base.search import SearchResponse, SearchResult
 from knowledge_base.service import SearchService
-from knowledge_base.text import canon_syllable, fold, normalize
+from knowledge_base.text import canon_syllable, fold, normalize, syllables
 
 CHOICE_SEARCH_K = 10
 OUT_OF_SCOPE_INTENT = "out_of_scope"
@@ -105,6 +108,29 @@ def faq_of(hit: SearchResult) -> str | None:
     return hit.source.removeprefix("faq:") if hit.source.startswith("faq:") else None
 
 
+_GUIDE_NAMES: dict[str, catalogue.GuideNames] = {}  # by search index content hash
+
+
+def guide_names(search: SearchService) -> catalogue.GuideNames:
+    """The published guides' titles and aliases, as the search index holds them."""
+    index = search.index
+    if index is None:
+        return catalogue.GuideNames([])
+    names = _GUIDE_NAMES.get(index.content_hash)
+    if names is None:
+        names = catalogue.GuideNames((c.procedure_id, c.title if c.source == "title" else c.text)
+                                       for c in index.chunks if c.source in ("title", "alias"))
+        _GUIDE_NAMES.clear()
+        _GUIDE_NAMES[index.content_hash] = names
+    return names
+
+
+def other_procedure(search: SearchService, text: str) -> catalogue.Hit | None:
+    """The catalogue's procedure a question names, unless it names one of the guides as clearly (see
+    `catalogue.names_other_procedure`)."""
+    return catalogue.names_other_procedure(text, guide_names(search)) if text.strip() else None
+
+
 class Answerer:
     """Decides a reply from the published knowledge base and the search index, on the office's date."""
 
@@ -131,10 +157,15 @@ class Answerer:
                                                      or names_no_procedure(question.text)):
             faq = faq_of(found.results[0]) if found.decision == "answer" else None
             return self.answer(current, aspect, faq, question.text, found)
-        if question.intent == OUT_OF_SCOPE_INTENT and found.decision != "answer":
-            return self.nothing(question.text, found)  # the NLU found no procedure and neither did search
+        other = self.other_procedure(question.text)  # it names a procedure we have no guide for
+        if other and not (other.near and found.decision == "answer"):  # a `near` phrase: only when search hesitates
+            return self.nothing(question.text, found, other)
         if found.decision == "answer":
             return self.answer(top[0], aspect, faq_of(found.results[0]), question.text, found)
+        if named := self._named_guide(question.text, found):  # search hesitates, the message names one guide
+            return self.answer(named, aspect, question=question.text, found=found)
+        if question.intent == OUT_OF_SCOPE_INTENT:
+            return self.nothing(question.text, found)  # the NLU found no procedure and neither did search
         if found.decision == "clarify" and mentioned:  # the NLU's mention alone may settle it
             by_name = self.search.search(mentioned, 3)
             if by_name.decision == "answer" and by_name.results[0].procedure_id in top[:3]:
@@ -167,16 +198,27 @@ class Answerer:
                         candidates=[pid for pid, _ in candidates], score=shown[0].score if shown else None,
                         found=found)
 
-    def nothing(self, text: str, found: SearchResponse | None) -> Decision:
+    def other_procedure(self, text: str) -> catalogue.Hit | None:
+        """The catalogue's procedure the question names, when it names none of the guides as clearly."""
+        return other_procedure(self.search, text)
+
+    def nothing(self, text: str, found: SearchResponse | None, hit: catalogue.Hit | None = None) -> Decision:
         best = found.results[0] if found and found.results else None
         if self.record_unanswered and text.strip():
             self.db.add(UnansweredQuestion(text=mask_pii(text), channel=self.channel,
                                            best_candidate=best.procedure_id if best else None,
                                            score=best.score if best else None))
         # no guide here: point to the body that handles it when the catalogue of other procedures knows it
-        hit = catalogue.search(text) if text.strip() else None
+        hit = hit or (catalogue.search(text) if text.strip() else None)
         message = catalogue.reply(hit) if hit else answers.nothing_found()
         return Decision("none", message, score=best.score if best else None, found=found)
+
+    def _named_guide(self, text: str, found: SearchResponse) -> str | None:
+        """Search hesitates (close candidates, or a weak best one) but the message names one of them by its title or
+        an alias, as typed: that one. Among clarify candidates exactly one must be named; for "none", the best."""
+        shown = [r.procedure_id for r in (found.choices if found.decision == "clarify" else found.results[:1])]
+        named = {pid for _, _, pid in guide_names(self.search).named(syllables(text))} & set(shown)
+        return named.pop() if len(named) == 1 else None
 
     def _choice_by_words(self, text: str, pending: list[str]) -> str | None:
         index = ordinal_choice(text, len(pending))

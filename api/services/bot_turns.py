@@ -19,7 +19,7 @@ from api.core.config import Settings
 from api.db.models import utcnow
 from api.domain.office_questions import office_topics
 from api.services import checklist, handoffs, office_info, turn_outcomes
-from api.services.answering import Answerer, Question, fold_text
+from api.services.answering import Answerer, Question, fold_text, other_procedure
 from api.services.conversations import split_sender
 from knowledge_base import answers
 from knowledge_base.focus import asks, sentences
@@ -168,12 +168,15 @@ def answer_turn(db: Session, search: SearchService, settings: Settings, sender: 
 
 def question_not_request(db: Session, search: SearchService, settings: Settings, sender: str, question: Question,
                          refuse: re.Pattern[str]) -> TurnResult | None:
-    """A letter the NLU took for a complaint or for asking a person, that is really a question search answers with
-    confidence: the answer (the citizen still has the officer button); None when it is what the NLU said."""
+    """A letter the NLU took for a complaint or for asking a person, that is really a question about our procedures
+    (search answers it, or offers a few to choose from) or about one of the catalogue of others: the answer, the
+    choice or the honest pointer (the citizen still has the officer button); None when it is what the NLU said."""
     if refuse.search(fold_text(question.text)) or not is_question(question.text):
         return None
     found = search.search(question.text, 5)
-    return answer_turn(db, search, settings, sender, question, found) if found.decision == "answer" else None
+    if found.decision != "none" or other_procedure(search, question.text):  # ours (or a few), or one we point to
+        return answer_turn(db, search, settings, sender, question, found)
+    return None
 
 
 def take_turn(db: Session, search: SearchService, settings: Settings, *, action: str, sender: str,

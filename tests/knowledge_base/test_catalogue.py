@@ -167,3 +167,17 @@ def test_a_court_matter_names_the_court() -> None:
     text = catalogue.reply(hit).text
     assert "Tòa án nhân dân khu vực" in text and "không phải thủ tục hành chính" in text
     assert "https://dichvucong.gov.vn/" in text
+
+
+def test_a_question_names_an_other_procedure_unless_it_names_a_guide_as_clearly() -> None:
+    guides = catalogue.GuideNames([("xoa-dang-ky-thuong-tru", "xóa hộ khẩu"),
+                                   ("xac-nhan-tinh-trang-hon-nhan", "xác nhận tình trạng hôn nhân"),
+                                   ("huong-tro-cap-that-nghiep", "trợ cấp thất nghiệp")])
+    hit = catalogue.names_other_procedure("Tôi nghỉ việc đã lâu, giờ muốn rút bhxh một lần thì làm sao?", guides)
+    assert hit is not None and hit.entry.id == "bhxh-mot-lan"
+    # a guide's name after the other procedure's (the letter's question comes last), or a longer one: not ours to say
+    assert catalogue.names_other_procedure("Tôi đã thôi quốc tịch Việt Nam, công an gọi về xóa hộ khẩu ạ?", guides) \
+        is None
+    assert catalogue.names_other_procedure("Xin xác nhận tình trạng hôn nhân để cưới lại, bản ghi chú ly hôn cũ "
+                                           "dùng được không?", guides) is None
+    assert catalogue.names_other_procedure("thủ tục làm căn cước cho con", guides) is None  # no catalogue name

@@ -70,3 +70,31 @@ def test_a_question_taken_for_a_complaint_or_a_request_is_answered(ready: TestCl
     assert (passport["decision"], passport["procedure_id"]) == ("answer", "cap-ho-chieu-pho-thong")
     assert turn("action_handoff", "cho tôi gặp cán bộ hỏi về hộ chiếu được không", "request_human")["decision"] \
         == "handoff"
+
+
+def test_a_procedure_of_the_catalogue_gets_the_honest_pointer_even_when_search_would_answer(ready: TestClient) -> None:
+    from api.cli.chat_eval.classify import honest_out_of_scope, read_response
+
+    def reply(action: str, text: str, intent: str) -> dict:
+        return bot_turn(ready, f"web:{uuid.uuid4().hex[:10]}", action, text, intent=intent)
+
+    # search alone ranks the unemployment benefit first; the message names the lump sum, which we have no guide for
+    lump_sum = reply("action_answer", "Tôi bị công ty cho nghỉ việc, sổ đã chốt, giờ muốn rút bhxh một lần thì nộp "
+                     "hồ sơ ở đâu?", "ask_agency")
+    assert lump_sum["outcome"]["decision"] == "none"
+    assert honest_out_of_scope(read_response({"replies": lump_sum["messages"]}), ["bảo hiểm xã hội", "BHXH"])
+    # taken for a complaint by the NLU: still the pointer to the court, no ticket
+    divorce = reply("action_complaint", "Anh chị cho tôi hỏi, vợ tôi bỏ đi 3 năm không về, tôi muốn đơn phương ly "
+                    "hôn thì nộp đơn ở đâu?", "complaint")
+    assert divorce["outcome"]["decision"] == "none"
+    assert honest_out_of_scope(read_response({"replies": divorce["messages"]}), ["tòa án"])
+    # the guide's own name comes after the other procedure's: the guide answers
+    removal = reply("action_answer", "Tôi đã thôi quốc tịch Việt Nam từ lâu, giờ người nhà nói phải xóa hộ khẩu của "
+                    "tôi ở quê, tôi ủy quyền được không?", "ask_procedure")
+    assert (removal["outcome"]["decision"], removal["outcome"]["procedure_id"]) == ("answer", "xoa-dang-ky-thuong-tru")
+
+
+def test_close_candidates_one_of_which_the_message_names_by_its_title(ready: TestClient) -> None:
+    turn = bot_turn(ready, f"web:{uuid.uuid4().hex[:10]}", "action_answer",
+                    "Nhà tôi thuê trọ, giờ muốn gia hạn tạm trú thêm thì có được không?", intent="ask_procedure")
+    assert (turn["outcome"]["decision"], turn["outcome"]["procedure_id"]) == ("answer", "gia-han-tam-tru")
