@@ -3,8 +3,13 @@
 Started by the app's lifespan only when `TELEGRAM_BOT_TOKEN` is set. Updates arrive by long polling (default:
 works behind NAT) or at `POST /telegram/webhook` (webhook mode). Every citizen message goes through the gateway
 (`channel="telegram"`, `user_id=str(chat_id)`, `client_msg_id="tg:{update_id}"`, so an update delivered twice is
-handled once), in a worker thread with its own database session. Replies are sent as plain text (no parse_mode:
-nothing a citizen, an officer or the knowledge base writes is read as markup), split under 4,096 characters;
+stored and handled once), in a worker thread with its own database session. As on Zalo, the gateway's two steps are
+apart: `take` (rate limit, store) and `respond` (the bot's turn). In webhook mode `feed` takes a citizen's message
+(text, /canbo, a button press) before the webhook answers Telegram — an acknowledged update is never sent again,
+so it must be stored by then — and the handler responds after; in polling mode the handler does both.
+
+Replies are sent as plain text (no parse_mode: nothing a citizen, an officer or the knowledge base writes is read
+as markup), split under 4,096 characters;
 buttons become an inline keyboard whose callback data is `b:{message_id}:{index}` (the stored message's id and
 the button's index; payloads are looked up in the database, as they can exceed Telegram's 64 bytes).
 
@@ -22,6 +27,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from sqlalchemy import select
@@ -61,7 +67,7 @@ from api.channels.telegram.pusher import CHANNEL, RETRY_MAX_SECONDS, Pusher
 from api.core.config import Settings
 from api.db.base import session_scope
 from api.db.models import Conversation, Message, MessageAuthor
-from api.services.gateway import CitizenMessage, Gateway, MessageRefused, Reply
+from api.services.gateway import CitizenMessage, Gateway, MessageRefused, Reply, Stored
 from knowledge_base.vocabulary import REQUEST_HUMAN
 
 log = logging.getLogger(__name__)
@@ -70,6 +76,16 @@ T = TypeVar("T")
 POLL_TIMEOUT = 20  # seconds a getUpdates long poll may wait
 SEND_ATTEMPTS = 3  # a reply to a citizen is tried this often on network errors
 WORKERS = 16  # threads for button look-ups and pushes (each with its own database session)
+MAX_TAKEN = 10_000  # updates stored by the webhook whose handler has not run yet
+
+
+@dataclass
+class Taken:
+    """A citizen message after the gateway's `take`: stored, or refused (told to the citizen by the handler)."""
+
+    message: CitizenMessage
+    stored: Stored | None = None
+    refused: MessageRefused | None = None
 
 
 class _HideToken(logging.Filter):
@@ -120,6 +136,7 @@ class TelegramChannel:
         self._executor = ThreadPoolExecutor(WORKERS, thread_name_prefix="telegram")  # button look-ups and pushes
         self.pusher = Pusher(self._deliver, self._executor, retry_base_seconds)
         self._chosen: OrderedDict[int, None] = OrderedDict()  # stored messages whose keyboard was used
+        self._taken: OrderedDict[int, Taken] = OrderedDict()  # by update_id: stored by the webhook, not yet answered
         self._status: tuple[bool, str] = (False, "starting")
         self._runner: asyncio.Task[None] | None = None
         self._pusher: asyncio.Task[None] | None = None
@@ -209,8 +226,61 @@ class TelegramChannel:
         return await asyncio.get_running_loop().run_in_executor(self._executor, functools.partial(fn, *args, **kwargs))
 
     async def feed(self, data: dict[str, Any]) -> None:
-        """An update received at the webhook."""
-        await self.app.update_queue.put(Update.de_json(data, self.app.bot))
+        """An update received at the webhook. A citizen's message in it is taken (rate limit, stored and committed;
+        an update delivered again is stored once) before this returns, so the webhook acknowledges nothing it has
+        not stored; a failure to store raises (the webhook answers 500 and Telegram sends the update again). The
+        bot's turn and the replies follow in the update's handler."""
+        update = Update.de_json(data, self.app.bot)
+        taken = await self._take_update(update)
+        if taken is not None:
+            if taken.stored is not None and taken.stored.duplicate:
+                log.info("telegram: update already stored", extra={"update_id": update.update_id})
+                return  # the first delivery answers it (or, after a crash, the backlog does)
+            self._taken[update.update_id] = taken
+            while len(self._taken) > MAX_TAKEN:
+                self._taken.popitem(last=False)
+        await self.app.update_queue.put(update)
+
+    async def _take_update(self, update: Update) -> Taken | None:
+        """The citizen message an update carries, taken by the gateway; None for anything else (commands other
+        than /canbo, non-text messages, groups, stale or used buttons: their handlers answer them)."""
+        chat = update.effective_chat
+        if chat is None or chat.type != ChatType.PRIVATE:
+            return None
+        query = update.callback_query
+        if query is not None:
+            parsed = parse_callback_data(query.data) if query.data != CHOSEN else None
+            if parsed is None or parsed[0] in self._chosen:
+                return None
+            found = await self._in_thread(self._button, chat.id, *parsed)
+            if found is None or parsed[0] in self._chosen:
+                return None
+            self._choose(parsed[0])
+            try:
+                return await self._take(chat.id, update.update_id, *found)
+            except Exception:
+                self._chosen.pop(parsed[0], None)  # not stored: Telegram sends the press again
+                raise
+        if update.message is None:
+            return None
+        if self._canbo.check_update(update):
+            return await self._take(chat.id, update.update_id, "Gặp cán bộ", REQUEST_HUMAN)
+        if filters.COMMAND.check_update(update) or not (update.message.text or "").strip():
+            return None
+        return await self._take(chat.id, update.update_id, update.message.text, None)
+
+    async def _take(self, chat_id: int, update_id: int, text: str | None, payload: str | None) -> Taken:
+        """The gateway's first step for a citizen message: checked, rate-limited, stored."""
+        message = CitizenMessage(CHANNEL, str(chat_id), text, payload, f"tg:{update_id}")
+        try:
+            return Taken(message, await self.gateway.take(self.gateway.check(message)))
+        except MessageRefused as refused:
+            return Taken(message, refused=refused)
+
+    def _choose(self, message_id: int) -> None:
+        self._chosen[message_id] = None
+        while len(self._chosen) > 10_000:
+            self._chosen.popitem(last=False)
 
     # --- handlers ------------------------------------------------------------------------------------------
 
@@ -218,7 +288,8 @@ class TelegramChannel:
         private = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE  # groups are not served
         self.app.add_handler(CommandHandler("start", self._on_start, filters=private))
         self.app.add_handler(CommandHandler("help", self._on_help, filters=private))
-        self.app.add_handler(CommandHandler("canbo", self._on_canbo, filters=private))
+        self._canbo = CommandHandler("canbo", self._on_canbo, filters=private)
+        self.app.add_handler(self._canbo)
         self.app.add_handler(MessageHandler(private & filters.COMMAND, self._on_unknown_command))
         self.app.add_handler(MessageHandler(private & filters.TEXT, self._on_text))
         self.app.add_handler(MessageHandler(private, self._on_other))
@@ -265,19 +336,21 @@ class TelegramChannel:
             await self._answer(query.answer(ALREADY_CHOSEN))
             return
         async with self._lock(chat.id):  # in order with the chat's text messages
-            parsed = parse_callback_data(query.data)
-            found = await self._in_thread(self._button, chat.id, *parsed) if parsed else None
-            if parsed is None or found is None:
-                log.info("telegram: unknown button", extra={"chat": masked(chat.id)})
-                await self._answer(query.answer(STALE_BUTTON))
-                return
-            if parsed[0] in self._chosen:  # pressed twice before the keyboard was replaced
-                await self._answer(query.answer(ALREADY_CHOSEN))
-                return
-            self._chosen[parsed[0]] = None
-            while len(self._chosen) > 10_000:
-                self._chosen.popitem(last=False)
-            title, payload = found
+            taken = self._taken.pop(update.update_id, None)  # the webhook stored the press already
+            if taken is None:
+                parsed = parse_callback_data(query.data)
+                found = await self._in_thread(self._button, chat.id, *parsed) if parsed else None
+                if parsed is None or found is None:
+                    log.info("telegram: unknown button", extra={"chat": masked(chat.id)})
+                    await self._answer(query.answer(STALE_BUTTON))
+                    return
+                if parsed[0] in self._chosen:  # pressed twice before the keyboard was replaced
+                    await self._answer(query.answer(ALREADY_CHOSEN))
+                    return
+                self._choose(parsed[0])
+                title, payload = found[0], found[1]
+            else:
+                title, payload = taken.message.text or "", taken.message.payload or ""
             await self._answer(query.answer())
             if query.message is not None:  # leave the choice where the keyboard was
                 mark = InlineKeyboardMarkup([[InlineKeyboardButton(f"✓ {title}", callback_data=CHOSEN)]])
@@ -285,7 +358,7 @@ class TelegramChannel:
                     await self.app.bot.edit_message_reply_markup(chat.id, query.message.message_id, reply_markup=mark)
                 except TelegramError as error:  # too old to edit: the choice still counts
                     log.info("telegram: keyboard not marked", extra={"error": str(error)})
-            await self._converse(chat.id, update.update_id, text=title, payload=payload)
+            await self._converse(chat.id, update.update_id, text=title, payload=payload, taken=taken)
 
     async def _on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         chat = update.effective_chat if isinstance(update, Update) else None
@@ -326,20 +399,21 @@ class TelegramChannel:
         return lock
 
     async def _converse(self, chat_id: int, update_id: int, *, text: str | None = None,
-                        payload: str | None = None) -> None:
+                        payload: str | None = None, taken: Taken | None = None) -> None:
         """One citizen message through the gateway and its replies back to the chat (the caller holds the chat's
-        lock, so a chat's messages are handled in order)."""
+        lock, so a chat's messages are handled in order). Taken already when the webhook stored it, else here."""
         with contextlib.suppress(TelegramError):  # cosmetic
             await self.app.bot.send_chat_action(chat_id, ChatAction.TYPING)
-        message = CitizenMessage(CHANNEL, str(chat_id), text, payload, f"tg:{update_id}")
         try:
-            result = await self.gateway.handle(message)
-        except MessageRefused as refused:
-            if refused.code == "rate_limited":
-                await self._tell_limited(chat_id)
-            else:
-                await self._send_text(chat_id, refused.message)
-            return
+            taken = taken or self._taken.pop(update_id, None) or await self._take(chat_id, update_id, text, payload)
+            if taken.refused is not None:
+                if taken.refused.code == "rate_limited":
+                    await self._tell_limited(chat_id)
+                else:
+                    await self._send_text(chat_id, taken.refused.message)
+                return
+            assert taken.stored is not None
+            result = await self.gateway.respond(taken.message, taken.stored)
         except Exception:
             log.exception("telegram: message not handled", extra={"chat": masked(chat_id)})
             await self._send_text(chat_id, APOLOGY)

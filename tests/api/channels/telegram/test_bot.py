@@ -305,6 +305,34 @@ def test_webhook_checks_the_secret_and_handles_a_redelivered_update_once(webhook
     assert not tg.calls_of("getUpdates", ok=None)  # no polling in webhook mode
 
 
+def test_webhook_stores_a_button_press_and_canbo_before_acknowledging_them(webhook_bot: TestClient,
+                                                                           tg: FakeTelegram,
+                                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every citizen message of an update (a button press, /canbo, as well as text) is stored when the webhook
+    answers 200, once however often Telegram sends the update; the bot's answer comes after."""
+    fake_rasa(webhook_bot, monkeypatch, [{"text": "Bạn hỏi thủ tục nào?", "buttons": [
+        {"title": "Đăng ký đất đai", "payload": LONG_PAYLOAD}]}])
+    good = {"X-Telegram-Bot-Api-Secret-Token": "bi-mat_123"}
+    chat = new_chat()
+    tg.open_chat(chat)
+    assert webhook_bot.post("/telegram/webhook", json=text_update(556_001, chat, "so do"), headers=good).status_code \
+        == 200
+    [question] = tg.wait_sent(chat)
+    mark = tg.mark()
+    tg.press(chat, question["message_id"], title="Đăng ký đất đai")
+    press = tg._updates[-1]  # as Telegram would post it
+    canbo = {**text_update(556_003, chat, "/canbo"), "update_id": 556_003}
+    canbo["message"]["entities"] = [{"type": "bot_command", "offset": 0, "length": 6}]
+    for update, payload in ((press, LONG_PAYLOAD), (canbo, "/request_human")):
+        for _ in range(2):  # the second time as Telegram sends an update again
+            assert webhook_bot.post("/telegram/webhook", json=update, headers=good).status_code == 200
+            citizen = [m for m in conversation_messages(chat) if m.client_msg_id == f"tg:{update['update_id']}"]
+            assert [(m.author, m.payload) for m in citizen] == [(MessageAuthor.citizen, payload)]
+    tg.wait_sent(chat, count=2, since=mark)
+    assert tg.calls_of("answerCallbackQuery", since=mark)  # the spinner stops
+    assert len([m for m in conversation_messages(chat) if m.author == MessageAuthor.citizen]) == 3
+
+
 def checks(client: TestClient) -> dict:
     """/readyz's checks, as the stack's processes and staff see them."""
     return client.get("/readyz", headers=bot_headers(client)).json()["checks"]
