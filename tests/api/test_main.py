@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 
 from fastapi.testclient import TestClient
+from starlette.middleware.base import BaseHTTPMiddleware
 from starlette.types import ASGIApp, Message
 
 from api.core.config import Settings
@@ -65,5 +66,6 @@ def test_a_response_s_headers_and_body_leave_in_one_step(migrated: None) -> None
     response through a task): a replica killed with SIGKILL has sent a whole response or none of it, so nginx
     either retries the request on the other replica or forwards a complete answer (the scaled layout's failover)."""
     app = create_app()
+    assert not [m.cls for m in app.user_middleware if issubclass(m.cls, BaseHTTPMiddleware)]
     for path, status in (("/healthz", 200), ("/api/v1/no-such-thing", 404), ("/console/login", 200)):
         assert asyncio.run(_steps_between_headers_and_body(app, path)) == (status, 0), path
