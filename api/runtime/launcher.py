@@ -121,8 +121,9 @@ def children(settings: Settings, model: Path) -> list[Child]:
 def scaled_children(settings: Settings, model: Path, layout: scaled.Layout) -> list[Child]:
     logs = settings.var_dir / "logs"
     logs.mkdir(parents=True, exist_ok=True)
-    env = dict(os.environ, VAR_DIR=str(settings.var_dir), APP_URL=settings.app_url, PYTHONUNBUFFERED="1",
-               BOT_API_TOKEN=settings.bot_api_token)
+    env = dict(os.environ, VAR_DIR=str(settings.var_dir), APP_URL=settings.app_url, PYTHONUNBUFFERED="1")
+    for key in scaled.TOKENS:  # each child gets its own (scaled.commands)
+        env.pop(key, None)
     return [Child(name, command, {**env, **extra}, logs / f"{name}.log")
             for name, command, extra in scaled.commands(settings, layout, model, VENV_PYTHON)]
 
