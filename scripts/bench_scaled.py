@@ -26,6 +26,8 @@ import sys
 import threading
 import time
 import uuid
+from collections import Counter
+from pathlib import Path
 
 import bench_load
 from benchlib import ROOT, rss_mb, write_section
@@ -52,6 +54,16 @@ def process_rss(pids: dict[str, int]) -> dict[str, float]:
                 total += rss_mb(pid)
         out[name] = round(total, 1)
     return out
+
+
+def nginx_errors(path: Path, keep: int = 40) -> dict[str, object]:
+    """nginx's error log of the row: each kind of line counted (numbers blanked), and the first lines as written
+    (an upstream that closed before or after the response's headers: retried on the other replica, or cut)."""
+    lines = path.read_text(encoding="utf-8", errors="replace").splitlines() if path.exists() else []
+    kinds = Counter(re.sub(r"\d+", "N", m.group(1) + ": " + m.group(2) if (
+        m := re.match(r"\S+ \S+ \[(\w+)\] \d+#\d+: (?:\*\d+ )?(.*?)(?:, client: .*)?$", line)) else line)[:200]
+        for line in lines)
+    return {"lines": len(lines), "kinds": dict(kinds.most_common()), "first": lines[:keep]}
 
 
 def main() -> None:
@@ -102,9 +114,10 @@ def main() -> None:
             killer.join()
             result["stored_at_end"] = bench_load.stored_messages(database_url, result["sender_prefix"])
             restarted = [line for line in stack.output if "restarted" in line or "stopped" in line]
+            nginx_log = nginx_errors(stack.var_dir / "nginx" / "error.log")
     loadavg = os.getloadavg()
     meta = {"label": args.label, "command": command, "target": target.description, "killed": killed,
-            "rss_mb_idle": rss_idle, "rss_mb_loaded": rss_loaded, "launcher": restarted,
+            "rss_mb_idle": rss_idle, "rss_mb_loaded": rss_loaded, "launcher": restarted, "nginx_errors": nginx_log,
             "loadavg_after": list(loadavg), "started": dt.datetime.now().isoformat(timespec="seconds"),
             "rows": [result]}
     out_file = ROOT / "var" / "bench" / f"load-{args.label}.json"

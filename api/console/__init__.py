@@ -7,8 +7,6 @@ and the error handling.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
@@ -38,6 +36,7 @@ from api.console.web import (
     login_redirect,
 )
 from api.core.errors import AppError
+from api.core.security_headers import SecurityHeadersMiddleware
 
 # Every console response: scripts and styles only from the console itself (no inline code, so an injected link or
 # attribute cannot run), never framed, types as declared, HTTPS only (browsers ignore HSTS over plain HTTP).
@@ -71,13 +70,8 @@ router.include_router(analytics_pages.router)
 def install(app: FastAPI) -> None:
     app.include_router(router)
 
-    @app.middleware("http")
-    async def _security_headers(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        response = await call_next(request)
-        if request.url.path.startswith("/console"):
-            for name, value in SECURITY_HEADERS.items():
-                response.headers.setdefault(name, value)
-        return response
+    # pure ASGI (not `@app.middleware("http")`): the API's responses leave untouched, headers and body in one step
+    app.add_middleware(SecurityHeadersMiddleware, prefix="/console", headers=SECURITY_HEADERS)
     app.mount("/console/static", StaticFiles(directory=HERE / "static"), name="console-static")
 
     @app.exception_handler(LoginRequired)

@@ -121,18 +121,19 @@ def children(settings: Settings, model: Path) -> list[Child]:
 def scaled_children(settings: Settings, model: Path, layout: scaled.Layout) -> list[Child]:
     logs = settings.var_dir / "logs"
     logs.mkdir(parents=True, exist_ok=True)
-    env = dict(os.environ, VAR_DIR=str(settings.var_dir), APP_URL=settings.app_url, PYTHONUNBUFFERED="1",
-               BOT_API_TOKEN=settings.bot_api_token)
+    env = dict(os.environ, VAR_DIR=str(settings.var_dir), APP_URL=settings.app_url, PYTHONUNBUFFERED="1")
+    for key in scaled.TOKENS:  # each child gets its own (scaled.commands)
+        env.pop(key, None)
     return [Child(name, command, {**env, **extra}, logs / f"{name}.log")
             for name, command, extra in scaled.commands(settings, layout, model, VENV_PYTHON)]
 
 
 def wait_ready(settings: Settings, procs: list[Child], timeout: float, urls: list[str] | None = None,
                stopping: threading.Event | None = None) -> bool:
-    """Until every URL's /readyz answers 200 (default: the app's); False if a child exits, time runs out or
+    """Until every URL answers 200 (default: the app's /readyz); False if a child exits, time runs out or
     `stopping` is set (Ctrl-C while starting)."""
     deadline = time.monotonic() + timeout
-    pending = list(urls or [settings.app_url])
+    pending = list(urls or [f"{settings.app_url}/readyz"])
     while time.monotonic() < deadline:
         if stopping is not None and stopping.is_set():
             print("[launcher] stopped while starting", file=sys.stderr)
@@ -144,7 +145,7 @@ def wait_ready(settings: Settings, procs: list[Child], timeout: float, urls: lis
                 return False
         for url in list(pending):
             try:
-                if httpx.get(f"{url}/readyz", timeout=3).status_code == 200:
+                if httpx.get(url, timeout=3).status_code == 200:
                     pending.remove(url)
             except httpx.HTTPError:
                 pass
@@ -189,7 +190,12 @@ def serve(timeout: float = 600, scaled_layout: bool = False, replicas: int = 2, 
         child.start()
     print(f"[launcher] starting {', '.join(child.name for child in procs)} (logs in {settings.var_dir / 'logs'}) …",
           flush=True)
-    urls = [settings.app_url, *(f"http://127.0.0.1:{port}" for port in layout.app_ports)] if layout else None
+    # scaled: every process, not only the apps (whose readiness needs one Rasa server of several): each Rasa server
+    # (its open root) and each action server (its open /health) too, so that a test or a bench that starts killing
+    # right away finds every process up
+    urls = [f"{url}/readyz" for url in (settings.app_url, *(f"http://127.0.0.1:{p}" for p in layout.app_ports))] + [
+        f"http://127.0.0.1:{p}/" for p in layout.rasa_ports] + [
+        f"http://127.0.0.1:{p}/health" for p in layout.actions_ports] if layout else None
     if not wait_ready(settings, procs, timeout, urls, stopping):
         stop_all(procs)
         return 1

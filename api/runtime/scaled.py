@@ -25,6 +25,9 @@ from api.core.config import ROOT, Settings
 from api.runtime import rasa_endpoints, rasa_model
 
 NGINX_BIN = "/usr/sbin/nginx"
+UPSTREAM_IDLE_S = 30  # nginx closes a kept connection to a backend idle this long …
+BACKEND_IDLE_S = 75  # … well before the backend would (uvicorn's and Sanic's default: 5 s)
+TOKENS = ("BOT_API_TOKEN", "RASA_TOKEN", "ACTION_SERVER_TOKEN")  # each process is given only those it uses
 
 
 class LayoutError(ValueError):
@@ -99,13 +102,19 @@ http {{
 
     map $http_upgrade $connection_upgrade {{ default upgrade; "" ""; }}
 
+    # Idle connections to the replicas and Rasa servers are kept, and closed by nginx first (after
+    # {UPSTREAM_IDLE_S} s; they wait {BACKEND_IDLE_S} s): a backend that closed an idle connection just as nginx sent a
+    # request on it would reset it, and nginx would count that as the backend failing (max_fails=1) — under load,
+    # right after a replica is killed, the surviving one was taken out too ("no live upstreams": 502 to citizens).
     upstream tlhc_app {{
 {servers(layout.app_ports)}
         keepalive 64;
+        keepalive_timeout {UPSTREAM_IDLE_S}s;
     }}
     upstream tlhc_rasa {{
 {servers(layout.rasa_ports)}
         keepalive 32;
+        keepalive_timeout {UPSTREAM_IDLE_S}s;
     }}
     upstream tlhc_actions {{
 {servers(layout.actions_ports)}
@@ -167,8 +176,11 @@ def write_nginx_conf(settings: Settings, layout: Layout) -> Path:
 def write_rasa_endpoints(settings: Settings, layout: Layout, index: int) -> Path:
     """Rasa server `index`'s endpoints: the shared tracker and lock stores, its own action server."""
     endpoints = rasa_endpoints.render(settings)
-    endpoints["action_endpoint"] = {"url": f"http://127.0.0.1:{layout.actions_ports[index]}/webhook"}
+    endpoints["action_endpoint"]["url"] = f"http://127.0.0.1:{layout.actions_ports[index]}/webhook"  # token kept
     path = settings.var_dir / f"endpoints-rasa{index + 1}.yml"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.touch(mode=0o600)
+    path.chmod(0o600)  # it holds the action server's token
     path.write_text("# Generated from settings by api/runtime/scaled.py; do not edit.\n"
                     + yaml.safe_dump(endpoints, sort_keys=False))
     return path
@@ -176,21 +188,30 @@ def write_rasa_endpoints(settings: Settings, layout: Layout, index: int) -> Path
 
 def commands(settings: Settings, layout: Layout, model: Path, python: Path) -> list[tuple[str, list[str],
                                                                                           dict[str, str]]]:
-    """(name, command, extra environment) of every process of the layout, nginx last."""
+    """(name, command, extra environment) of every process of the layout, nginx last. As in the embedded layout
+    (`launcher.children`), each process gets only the tokens it uses (the caller's environment holds none): Rasa
+    checks RASA_TOKEN (its HTTP API and REST channel), the action server ACTION_SERVER_TOKEN (it calls the app with
+    BOT_API_TOKEN), and the app holds both keys it calls with."""
     found: list[tuple[str, list[str], dict[str, str]]] = []
+    rasa_env = {key: value for key, value in rasa_model.rasa_env().items() if key not in TOKENS}
     for i, port in enumerate(layout.rasa_ports):
-        found.append((f"rasa{i + 1}", [str(rasa_model.RASA_BIN), "run", "--enable-api", "--model", str(model),
+        found.append((f"rasa{i + 1}", [str(rasa_model.RASA_BIN), "run", "--enable-api", "--auth-token",
+                                       settings.rasa_token, "--model", str(model),
                                        "--endpoints", str(write_rasa_endpoints(settings, layout, i)),
                                        "--credentials", str(ROOT / "credentials.yml"), "--interface", "127.0.0.1",
-                                       "--port", str(port)], rasa_model.rasa_env()))
+                                       "--port", str(port)], {**rasa_env, "RASA_TOKEN": settings.rasa_token,
+                                                              "SANIC_KEEP_ALIVE_TIMEOUT": str(BACKEND_IDLE_S)}))
     for i, port in enumerate(layout.actions_ports):
-        found.append((f"actions{i + 1}", [str(python), "-m", "rasa_sdk", "--actions", "actions", "--port", str(port)],
-                      {"SANIC_HOST": "127.0.0.1"}))
+        found.append((f"actions{i + 1}", [str(python), "-m", "actions.server", "--actions", "actions",
+                                          "--interface", "127.0.0.1", "--port", str(port)],
+                      {"ACTION_SERVER_TOKEN": settings.action_server_token, "BOT_API_TOKEN": settings.bot_api_token}))
     for i, port in enumerate(layout.app_ports):
         found.append((f"app{i + 1}", [str(python), "-m", "uvicorn", "api.main:app", "--host", "127.0.0.1",
                                       "--port", str(port), "--no-access-log", "--ws-max-size", "16384",
+                                      "--timeout-keep-alive", str(BACKEND_IDLE_S),
                                       "--proxy-headers", "--forwarded-allow-ips", "127.0.0.1"],
-                      {"KB_EMBED_THREADS": "1", "TRUSTED_PROXIES": "127.0.0.1"}))
+                      {"KB_EMBED_THREADS": "1", "TRUSTED_PROXIES": "127.0.0.1", "RASA_TOKEN": settings.rasa_token,
+                       "BOT_API_TOKEN": settings.bot_api_token}))
     conf = write_nginx_conf(settings, layout)
     found.append(("nginx", [NGINX_BIN, "-p", str(conf.parent), "-c", str(conf)], {}))
     return found

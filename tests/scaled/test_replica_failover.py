@@ -1,6 +1,6 @@
 """Broken on purpose (the layout of conftest.py): an app replica and a Rasa server are killed while widget WebSocket
-clients talk through nginx; each client reconnects (to the surviving replica) with its `after` cursor and misses
-no message. Only nginx listens beyond loopback."""
+clients talk through nginx, all at once; each client reconnects (to the surviving replica) with its `after` cursor
+and misses no message. Only nginx listens beyond loopback."""
 
 from __future__ import annotations
 
@@ -9,6 +9,8 @@ import os
 import signal
 import time
 import uuid
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -124,23 +126,34 @@ def test_only_nginx_listens_beyond_loopback(scaled_stack: Stack) -> None:
 def test_widget_clients_reconnect_to_the_surviving_replica_and_miss_nothing(scaled_stack: Stack) -> None:
     assert httpx.get(f"{scaled_stack.app_url}/readyz", timeout=10).status_code == 200
     clients = [WidgetClient(scaled_stack.app_url) for _ in range(CLIENTS)]
+
+    def ask_the_rest(client: WidgetClient) -> None:
+        for question in QUESTIONS[1:]:
+            client.ask(question)
+
+    def check(client: WidgetClient) -> None:
+        client.drain()
+        assert client.seen == history(scaled_stack.app_url, client.key), "a client missed or repeated a message"
+        assert len(client.seen) >= 2 * len(QUESTIONS)
+
     try:
-        for client in clients:
-            client.ask(QUESTIONS[0])
+        at_once(clients, lambda client: client.ask(QUESTIONS[0]))
         pids = scaled_stack.child_pids()
         os.kill(pids["app1"], signal.SIGKILL)  # nginx alternates: about half the clients were on app1
         os.kill(pids["rasa1"], signal.SIGKILL)
-        for question in QUESTIONS[1:]:
-            for client in clients:
-                client.ask(question)
+        at_once(clients, ask_the_rest)
         assert sum(c.reconnects for c in clients) >= 1, "no client was on the killed replica"
-        for client in clients:
-            client.drain()
-            assert client.seen == history(scaled_stack.app_url, client.key), "a client missed or repeated a message"
-            assert len(client.seen) >= 2 * len(QUESTIONS)
+        at_once(clients, check)
     finally:
         for client in clients:
             client.close()
+
+
+def at_once(clients: list[WidgetClient], work: Callable[[WidgetClient], None]) -> None:
+    """`work` for every client at the same time (each in its own thread, as browsers are); a client's failure is
+    raised here."""
+    with ThreadPoolExecutor(len(clients)) as pool:
+        list(pool.map(work, clients))
 
 
 def _listening_addresses() -> dict[int, set[str]]:

@@ -50,6 +50,7 @@ def test_each_rasa_server_calls_its_own_action_server(tmp_path: Path) -> None:
     for i in (0, 1):
         endpoints = yaml.safe_load(scaled.write_rasa_endpoints(config, layout, i).read_text())
         assert endpoints["action_endpoint"]["url"] == f"http://127.0.0.1:{9201 + i}/webhook"
+        assert endpoints["action_endpoint"]["headers"] == {"Authorization": f"Bearer {config.action_server_token}"}
         assert endpoints["tracker_store"]["dialect"] == "postgresql"
         assert endpoints["lock_store"]["type"] == "redis"
 
@@ -64,7 +65,7 @@ def test_every_process_binds_loopback(tmp_path: Path) -> None:
             flag = "--interface" if name.startswith("rasa") else "--host"
             assert argv[argv.index(flag) + 1] == "127.0.0.1", name
         if name.startswith("actions"):
-            assert extra["SANIC_HOST"] == "127.0.0.1"
+            assert argv[argv.index("--interface") + 1] == "127.0.0.1"
         if name.startswith("app"):
             assert extra["TRUSTED_PROXIES"] == "127.0.0.1"  # X-Forwarded-For from nginx only
 
@@ -89,3 +90,40 @@ def test_nginx_accepts_the_generated_configuration(tmp_path: Path) -> None:
                           text=True)
     assert done.returncode == 0, done.stderr
     shutil.rmtree(tmp_path / "nginx", ignore_errors=True)
+
+
+def test_each_process_gets_the_tokens_it_uses_and_no_other(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """As in the embedded layout: Rasa checks its token (HTTP API and REST channel), the action server its own and
+    calls the app with the bot API's; the app calls both. A token in the launcher's environment reaches no one."""
+    config = settings(tmp_path)
+    for key in scaled.TOKENS:  # (after the settings read them: a stray value in the launcher's own environment)
+        monkeypatch.setenv(key, "from-the-caller")
+    for name, argv, extra in scaled.commands(config, scaled.Layout.of(config), tmp_path / "model.tar.gz",
+                                             Path("python")):
+        tokens = {key: extra[key] for key in scaled.TOKENS if key in extra}
+        if name.startswith("rasa"):
+            assert argv[argv.index("--auth-token") + 1] == config.rasa_token
+            assert tokens == {"RASA_TOKEN": config.rasa_token}
+        elif name.startswith("actions"):
+            assert argv[argv.index("-m") + 1] == "actions.server"  # rasa_sdk alone checks no token
+            assert tokens == {"ACTION_SERVER_TOKEN": config.action_server_token, "BOT_API_TOKEN": config.bot_api_token}
+        elif name.startswith("app"):
+            assert tokens == {"RASA_TOKEN": config.rasa_token, "BOT_API_TOKEN": config.bot_api_token}
+        else:
+            assert tokens == {}, name
+
+
+def test_nginx_closes_an_idle_backend_connection_before_the_backend_does(tmp_path: Path) -> None:
+    """Else a backend closing an idle connection as nginx reuses it resets it, and nginx takes the surviving replica
+    out too (max_fails=1) right after the other was killed: "no live upstreams", 502 to citizens."""
+    config = settings(tmp_path)
+    layout = scaled.Layout.of(config)
+    conf = scaled.nginx_conf(layout, tmp_path)
+    for upstream in ("tlhc_app", "tlhc_rasa"):
+        block = conf.split(f"upstream {upstream} {{")[1].split("}")[0]
+        assert f"keepalive_timeout {scaled.UPSTREAM_IDLE_S}s;" in block, upstream
+    for name, argv, extra in scaled.commands(config, layout, tmp_path / "model.tar.gz", Path("python")):
+        if name.startswith("app"):
+            assert int(argv[argv.index("--timeout-keep-alive") + 1]) > scaled.UPSTREAM_IDLE_S
+        if name.startswith("rasa"):
+            assert int(extra["SANIC_KEEP_ALIVE_TIMEOUT"]) > scaled.UPSTREAM_IDLE_S
