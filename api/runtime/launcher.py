@@ -16,6 +16,7 @@ from pathlib import Path
 import httpx
 
 from api.core.config import ROOT, Settings, get_settings
+from api.core.privacy import scrub_log_text
 from api.runtime import rasa_endpoints, rasa_model, scaled
 
 VENV_PYTHON = ROOT / ".venv" / "bin" / "python"
@@ -63,12 +64,15 @@ class Child:
             print(f"[launcher] {self.name} restarted (pid {self.process.pid if self.process else '?'})", flush=True)
 
     def _pump(self) -> None:
+        """The child's output into its log file, each line scrubbed on the way (Rasa writes a citizen's text into
+        its own error lines, e.g. on a REST timeout: no log file may hold a phone or ID number or a widget key)."""
         assert self.process and self.process.stdout
         with self.log_path.open("ab") as log:
-            for line in self.process.stdout:
-                log.write(line)
+            for raw in self.process.stdout:
+                line = scrub_log_text(raw.decode("utf-8", "replace"))
+                log.write(line.encode("utf-8"))
                 log.flush()
-                self.tail.append(line.decode("utf-8", "replace").rstrip())
+                self.tail.append(line.rstrip())
 
     def exited(self) -> int | None:
         return self.process.poll() if self.process else None
