@@ -157,7 +157,7 @@ class Answerer:
                                                      or names_no_procedure(question.text)):
             faq = faq_of(found.results[0]) if found.decision == "answer" else None
             return self.answer(current, aspect, faq, question.text, found)
-        other = self.other_procedure(question.text)  # it names a procedure we have no guide for
+        other = other_procedure(self.search, question.text)  # it names a procedure we have no guide for
         if other and not (other.near and found.decision == "answer"):  # a `near` phrase: only when search hesitates
             return self.nothing(question.text, found, other)
         if found.decision == "answer":
@@ -197,10 +197,6 @@ class Answerer:
         return Decision("clarify", answers.clarify(candidates), aspect=aspect,
                         candidates=[pid for pid, _ in candidates], score=shown[0].score if shown else None,
                         found=found)
-
-    def other_procedure(self, text: str) -> catalogue.Hit | None:
-        """The catalogue's procedure the question names, when it names none of the guides as clearly."""
-        return other_procedure(self.search, text)
 
     def nothing(self, text: str, found: SearchResponse | None, hit: catalogue.Hit | None = None) -> Decision:
         best = found.results[0] if found and found.results else None
