@@ -2,7 +2,8 @@
 # Set up everything on a fresh machine; quick and idempotent on re-run.
 #  1. .venv-rasa (Python 3.10): rasa 3.6.21 + underthesea, from requirements/rasa.{txt,lock}
 #  2. .venv      (Python 3.11): app, actions, retrieval, tests, from requirements/app.{txt,lock}
-#  3. database migrations, seed knowledge base, Rasa model (trained only when its inputs changed)
+#  3. database migrations, seed knowledge base, Rasa model (trained only when its inputs changed;
+#     `setup.sh --no-model` leaves it for the caller, as scripts/test.sh does)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -42,4 +43,4 @@ LOCK=requirements/app.lock make_venv .venv "$PY311" requirements/app.txt require
 wait "$rasa_pid"
 
 mkdir -p var models
-"$ROOT/.venv/bin/python" -m api.cli prepare
+"$ROOT/.venv/bin/python" -m api.cli prepare "$@"

@@ -114,14 +114,15 @@ def test_stories() -> None:
 
 
 @cli.command()
-def prepare() -> None:
+def prepare(model: bool = typer.Option(True, "--model/--no-model", help="train the Rasa model if needed")) -> None:
     """Everything `serve` needs: schema, seed content, search index, Rasa model."""
     from api.cli.kb import seed
 
     migrate()
     seed()
     build_index()
-    train()
+    if model:
+        train()
 
 
 @cli.command()
