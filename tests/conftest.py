@@ -138,13 +138,14 @@ def zalo_api() -> Iterator[Any]:
 def stack(telegram_api: Any, zalo_api: Any) -> Iterator[Any]:
     """The real stack (rasa, actions, app), started once per test session for every test that asks for it.
     Its app always runs the Telegram channel, polling the fake Bot API server (`telegram_api`), and the Zalo
-    channel, sending through the fake Zalo OpenAPI (`zalo_api`)."""
+    channel, sending through the fake Zalo OpenAPI (`zalo_api`). The app listens on every interface (HOST=0.0.0.0),
+    as an operator exposes it: tests/security checks that only the app answers from another host."""
     from tests.utils.stack import ROOT, StackFailed, running_stack
 
     if not (ROOT / ".venv-rasa" / "bin" / "rasa").exists():
         pytest.skip("run scripts/setup.sh first")
     channels_env = {"TELEGRAM_BOT_TOKEN": telegram_api.token, "TELEGRAM_API_BASE_URL": telegram_api.base_url,
-                    **zalo_api.env()}
+                    **zalo_api.env(), "HOST": "0.0.0.0"}
     try:
         with running_stack(extra_env=channels_env) as running:
             yield running
