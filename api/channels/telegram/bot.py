@@ -88,6 +88,15 @@ class Taken:
     refused: MessageRefused | None = None
 
 
+@dataclass
+class Press:
+    """A press of one of our buttons, chosen now: the stored message it belongs to and what the button says."""
+
+    message_id: int
+    title: str
+    payload: str
+
+
 class _HideToken(logging.Filter):
     """The bot token is part of every Bot API URL: never let it reach the logs (httpx logs each request)."""
 
@@ -249,17 +258,13 @@ class TelegramChannel:
             return None
         query = update.callback_query
         if query is not None:
-            parsed = parse_callback_data(query.data) if query.data != CHOSEN else None
-            if parsed is None or parsed[0] in self._chosen:
-                return None
-            found = await self._in_thread(self._button, chat.id, *parsed)
-            if found is None or parsed[0] in self._chosen:
-                return None
-            self._choose(parsed[0])
+            press = await self._press(chat.id, query.data)
+            if not isinstance(press, Press):
+                return None  # the handler tells the citizen why
             try:
-                return await self._take(chat.id, update.update_id, *found)
+                return await self._take(chat.id, update.update_id, press.title, press.payload)
             except Exception:
-                self._chosen.pop(parsed[0], None)  # not stored: Telegram sends the press again
+                self._chosen.pop(press.message_id, None)  # not stored: Telegram sends the press again
                 raise
         if update.message is None:
             return None
@@ -276,6 +281,23 @@ class TelegramChannel:
             return Taken(message, await self.gateway.take(self.gateway.check(message)))
         except MessageRefused as refused:
             return Taken(message, refused=refused)
+
+    async def _press(self, chat_id: int, data: str | None) -> Press | str:
+        """A button press, chosen now (each keyboard is answered once), or what the citizen is told instead:
+        the button is stale or unknown (STALE_BUTTON), or one of its keyboard was chosen already (ALREADY_CHOSEN)."""
+        if data == CHOSEN:
+            return ALREADY_CHOSEN
+        parsed = parse_callback_data(data)
+        if parsed is not None and parsed[0] in self._chosen:
+            return ALREADY_CHOSEN
+        found = await self._in_thread(self._button, chat_id, *parsed) if parsed else None
+        if parsed is None or found is None:
+            log.info("telegram: unknown button", extra={"chat": masked(chat_id)})
+            return STALE_BUTTON
+        if parsed[0] in self._chosen:  # pressed twice while the first press was looked up
+            return ALREADY_CHOSEN
+        self._choose(parsed[0])
+        return Press(parsed[0], *found)
 
     def _choose(self, message_id: int) -> None:
         self._chosen[message_id] = None
@@ -332,23 +354,14 @@ class TelegramChannel:
         if chat is None or chat.type != ChatType.PRIVATE:
             await self._answer(query.answer())
             return
-        if query.data == CHOSEN:
-            await self._answer(query.answer(ALREADY_CHOSEN))
-            return
         async with self._lock(chat.id):  # in order with the chat's text messages
             taken = self._taken.pop(update.update_id, None)  # the webhook stored the press already
             if taken is None:
-                parsed = parse_callback_data(query.data)
-                found = await self._in_thread(self._button, chat.id, *parsed) if parsed else None
-                if parsed is None or found is None:
-                    log.info("telegram: unknown button", extra={"chat": masked(chat.id)})
-                    await self._answer(query.answer(STALE_BUTTON))
+                press = await self._press(chat.id, query.data)
+                if not isinstance(press, Press):
+                    await self._answer(query.answer(press))
                     return
-                if parsed[0] in self._chosen:  # pressed twice before the keyboard was replaced
-                    await self._answer(query.answer(ALREADY_CHOSEN))
-                    return
-                self._choose(parsed[0])
-                title, payload = found[0], found[1]
+                title, payload = press.title, press.payload
             else:
                 title, payload = taken.message.text or "", taken.message.payload or ""
             await self._answer(query.answer())
