@@ -10,7 +10,6 @@ are retried with back-off per chat.
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 import logging
 import time
 from collections.abc import Callable, Coroutine
@@ -21,16 +20,15 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import aliased
 from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter, TelegramError
 
+from api.channels.push_loop import PushLoop, unpushed
 from api.channels.telegram.formatting import describe, masked, push_text, seconds
 from api.db.base import session_scope
-from api.db.models import Conversation, Message, MessageAuthor, StaffUser, utcnow
-from api.services import conversations, events
+from api.db.models import Conversation, Message, StaffUser, utcnow
+from api.services import conversations
 
 log = logging.getLogger(__name__)
 
 CHANNEL = "telegram"
-PUSH_WINDOW = dt.timedelta(days=7)  # older unpushed messages are not sent any more
-PUSH_WAKE_SECONDS = 5.0  # the pusher re-reads the database at least this often
 PUSH_SWEEP_SECONDS = 60.0  # and sweeps the whole window this often (late commits, retries)
 PUSH_BATCH = 200
 PUSH_SEND_TIMEOUT = 60.0
@@ -40,12 +38,6 @@ RETRY_MAX_SECONDS = 60.0
 Send = Callable[[int, str, "list[dict[str, Any]] | None", "int | None"], Coroutine[Any, Any, None]]
 
 
-def _unpushed(message: Any) -> list[Any]:
-    """Conditions of a message still to push (on `Message` or an alias of it): officer and system messages, and bot
-    answers given later by the backlog (answers in the reply to a message are stored as delivered)."""
-    return [message.pushed_at.is_(None), message.author != MessageAuthor.citizen,
-            message.created_at >= utcnow() - PUSH_WINDOW]
-
 
 class _Transient(Exception):
     def __init__(self, delay: float | None, reason: str) -> None:
@@ -53,8 +45,10 @@ class _Transient(Exception):
         self.delay, self.reason = delay, reason
 
 
-class Pusher:
+class Pusher(PushLoop):
     """`send(chat_id, text, buttons, message_id)` delivers one message (split, keyboard, retries)."""
+
+    channel = CHANNEL
 
     def __init__(self, send: Send, executor: ThreadPoolExecutor, retry_base_seconds: float = 1.0) -> None:
         self._send, self._executor, self.retry_base = send, executor, retry_base_seconds
@@ -69,18 +63,6 @@ class Pusher:
         """Let a push under way finish (a stop never leaves a message half sent)."""
         if self._inflight is not None and not self._inflight.done():
             await asyncio.wait([self._inflight], timeout=PUSH_SEND_TIMEOUT)
-
-    async def run(self) -> None:
-        while True:
-            try:
-                await self.push_pending()
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("telegram: push round failed")
-            now = time.monotonic()
-            wake = min([PUSH_WAKE_SECONDS, *(at - now for _, at in self._backoff.values())])
-            await events.get_bus().wait([events.MESSAGES], timeout=max(wake, 0.05))
 
     async def push_pending(self) -> int:
         """Send the unpushed officer and system messages of Telegram conversations; returns how many were sent."""
@@ -121,7 +103,7 @@ class Pusher:
             top = db.scalar(select(func.max(Message.id))) or 0
             query = (select(Message.id, Conversation.user_id)
                      .join(Conversation, Conversation.id == Message.conversation_id)
-                     .where(Conversation.channel == CHANNEL, *_unpushed(Message)))
+                     .where(Conversation.channel == CHANNEL, *unpushed(Message)))
             if after is not None:
                 query = query.where(or_(Message.id > after, Message.id.in_(retry_ids)))
             rows = db.execute(query.order_by(Message.id).limit(PUSH_BATCH)).all()
@@ -132,7 +114,7 @@ class Pusher:
         with session_scope() as db:
             earlier = aliased(Message)
             before = (select(earlier.id).where(earlier.conversation_id == Message.conversation_id,
-                                               earlier.id < Message.id, *_unpushed(earlier)))
+                                               earlier.id < Message.id, *unpushed(earlier)))
             row = db.execute(select(Message, Conversation.user_id, StaffUser.full_name)
                              .join(Conversation, Conversation.id == Message.conversation_id)
                              .outerjoin(StaffUser, StaffUser.id == Message.staff_id)

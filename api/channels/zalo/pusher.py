@@ -10,7 +10,6 @@ for the citizen) and goes out when the citizen next writes.
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 import logging
 import time
 from collections.abc import Callable
@@ -20,18 +19,17 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import aliased
 
+from api.channels.push_loop import PushLoop, unpushed
 from api.channels.zalo import sending
 from api.channels.zalo.api import GONE, ZaloError
 from api.channels.zalo.formatting import masked, messages, push_text
 from api.db.base import session_scope
-from api.db.models import Conversation, Message, MessageAuthor, StaffUser, ZaloUser, utcnow
-from api.services import conversations, events
+from api.db.models import Conversation, Message, StaffUser, ZaloUser, utcnow
+from api.services import conversations
 
 log = logging.getLogger(__name__)
 
 CHANNEL = "zalo"
-PUSH_WINDOW = dt.timedelta(days=7)  # older unpushed messages are not sent any more
-PUSH_WAKE_SECONDS = 5.0
 PUSH_BATCH = 200
 RETRY_MAX_SECONDS = 60.0
 
@@ -39,29 +37,14 @@ RETRY_MAX_SECONDS = 60.0
 Send = Callable[[str, list[dict[str, Any]], str], None]
 
 
-def _unpushed(message: Any) -> list[Any]:
-    """Conditions of a message still to push (on `Message` or an alias of it)."""
-    return [message.pushed_at.is_(None), message.author != MessageAuthor.citizen,
-            message.created_at >= utcnow() - PUSH_WINDOW]
 
+class Pusher(PushLoop):
+    channel = CHANNEL
 
-class Pusher:
     def __init__(self, send: Send, executor: ThreadPoolExecutor, retry_base_seconds: float = 1.0) -> None:
         self._send, self._executor, self.retry_base = send, executor, retry_base_seconds
         self._lock = asyncio.Lock()
         self._backoff: dict[str, tuple[int, float]] = {}  # user → (failures, monotonic time of the next try)
-
-    async def run(self) -> None:
-        while True:
-            try:
-                await self.push_pending()
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("zalo: push round failed")
-            now = time.monotonic()
-            wake = min([PUSH_WAKE_SECONDS, *(at - now for _, at in self._backoff.values())])
-            await events.get_bus().wait([events.MESSAGES], timeout=max(wake, 0.05))
 
     async def push_pending(self) -> int:
         """Send what may be sent now; returns how many messages were sent."""
@@ -91,7 +74,7 @@ class Pusher:
             rows = db.execute(select(Message.id, Conversation.user_id)
                               .join(Conversation, Conversation.id == Message.conversation_id)
                               .join(ZaloUser, ZaloUser.user_id == Conversation.user_id)
-                              .where(Conversation.channel == CHANNEL, sending.sendable(), *_unpushed(Message))
+                              .where(Conversation.channel == CHANNEL, sending.sendable(), *unpushed(Message))
                               .order_by(Message.id).limit(PUSH_BATCH)).all()
         return [(message_id, user_id) for message_id, user_id in rows]
 
@@ -100,7 +83,7 @@ class Pusher:
         with session_scope() as db:
             earlier = aliased(Message)
             before = (select(earlier.id).where(earlier.conversation_id == Message.conversation_id,
-                                               earlier.id < Message.id, *_unpushed(earlier)))
+                                               earlier.id < Message.id, *unpushed(earlier)))
             row = db.execute(select(Message, Conversation.user_id, StaffUser.full_name)
                              .join(Conversation, Conversation.id == Message.conversation_id)
                              .outerjoin(StaffUser, StaffUser.id == Message.staff_id)
