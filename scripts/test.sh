@@ -11,7 +11,8 @@ mkdir -p var/logs
 TF_INTRA_OP_PARALLELISM_THREADS=1 TF_INTER_OP_PARALLELISM_THREADS=1 \
   $PY scripts/eval_nlu.py --min-f1 0.90 --min-f1-no-diacritics 0.85 >var/logs/eval_nlu.out 2>&1 &
 eval_pid=$!
-trap 'pkill -P "$eval_pid" 2>/dev/null; kill "$eval_pid" 2>/dev/null || true' EXIT
+# Every command in an EXIT trap must succeed: under set -e a failing one (pkill finding nothing) becomes the exit code.
+trap 'pkill -P "$eval_pid" 2>/dev/null || true; kill "$eval_pid" 2>/dev/null || true' EXIT
 $PY -m api.cli train
 bash scripts/install_browser.sh
 bash scripts/install_nginx.sh
