@@ -103,10 +103,11 @@ class Rebuilds:
             failures = (self.failure.failures if self.failure else 0) + 1
             delay = min(self.first_retry_s * 2 ** (failures - 1), self.max_retry_s)
             now = utcnow()
-            self.failure = RebuildFailure(failures, now, f"{error.__class__.__name__}: {error}"[:300],
-                                          now + dt.timedelta(seconds=delay))
             log.error("search index rebuild failed (attempt %d); retrying in %.0f s", failures, delay,
                       exc_info=(type(error), error, error.__traceback__))
+            # shown to admins only once it is in the log (problem() reads it without the lock)
+            self.failure = RebuildFailure(failures, now, f"{error.__class__.__name__}: {error}"[:300],
+                                          now + dt.timedelta(seconds=delay))
             if self._timer is not None:
                 self._timer.cancel()
             self._timer = threading.Timer(delay, self.start)
