@@ -60,7 +60,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                                       client_per_minute=settings.client_rate_per_minute,
                                       search_per_minute=settings.search_rate_per_minute)
         app.state.login_throttle = LoginThrottle(settings.redis_url)
-        app.state.gateway = Gateway(settings, app.state.rasa, app.state.limits)
         app.state.events = events.make_bus(settings.redis_url)
         events.install(app.state.events)
         await app.state.events.start()
@@ -68,6 +67,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             if report := kb_store.seed_if_empty(db):
                 log.info("knowledge base seeded", extra={"records": len(report.created)})
         app.state.search = search_index.make_search_service(settings)
+        app.state.gateway = Gateway(settings, app.state.rasa, app.state.limits,
+                                    prepare=app.state.search.warm_in_background if settings.warm_questions else None)
         app.state.kb_sync = search_index.KbSync(app.state.search)
         app.state.index_rebuilds = app.state.kb_sync.rebuilds  # failures shown to admins, retried
         app.state.on_kb_published = app.state.kb_sync.refresh  # this replica at once; the others on the `kb` signal

@@ -178,7 +178,10 @@ class HashEmbedder:
 
 
 class CachedEmbedder:
-    """Wraps an embedder: passages go through the on-disk cache, queries through a small in-memory LRU."""
+    """Wraps an embedder: passages go through the on-disk cache, queries through a small in-memory LRU.
+
+    Queries are computed one call at a time, and a text is looked up again once it is this call's turn: a question
+    embedded ahead of its search (``Searcher.warm``) is then computed once, not once per caller."""
 
     def __init__(self, inner: Embedder, cache: EmbeddingCache | None = None, query_cache_size: int = 2048) -> None:
         self.inner = inner
@@ -186,7 +189,8 @@ class CachedEmbedder:
         self.cache = cache
         self._queries: OrderedDict[str, np.ndarray] = OrderedDict()
         self._query_cache_size = query_cache_size
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # guards the LRU
+        self._computing = threading.Lock()  # one query computation at a time
 
     @property
     def dim(self) -> int:
@@ -197,20 +201,25 @@ class CachedEmbedder:
             return self.inner.embed_passages(texts) if texts else np.zeros((0, self.dim), dtype=np.float32)
         return self.cache.embed(self.model_id, texts, self.inner.embed_passages)
 
-    def embed_queries(self, texts: list[str]) -> np.ndarray:
+    def _cached(self, texts: list[str]) -> dict[str, np.ndarray]:
         with self._lock:
             found = {text: self._queries[text] for text in texts if text in self._queries}
             for text in found:
                 self._queries.move_to_end(text)
-        missing = list(dict.fromkeys(text for text in texts if text not in found))
-        if missing:
-            fresh = dict(zip(missing, self.inner.embed_queries(missing), strict=True))
-            with self._lock:
-                for text, vector in fresh.items():
-                    self._queries[text] = vector
-                while len(self._queries) > self._query_cache_size:
-                    self._queries.popitem(last=False)
-            found.update(fresh)
+        return found
+
+    def embed_queries(self, texts: list[str]) -> np.ndarray:
+        found = self._cached(texts)
+        if missing := list(dict.fromkeys(text for text in texts if text not in found)):
+            with self._computing:
+                found.update(self._cached(missing))  # computed meanwhile by the call this one waited for
+                if still := [text for text in missing if text not in found]:
+                    fresh = dict(zip(still, self.inner.embed_queries(still), strict=True))
+                    with self._lock:
+                        self._queries.update(fresh)
+                        while len(self._queries) > self._query_cache_size:
+                            self._queries.popitem(last=False)
+                    found.update(fresh)
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
         return np.stack([found[text] for text in texts]).astype(np.float32, copy=False)

@@ -168,17 +168,30 @@ class Searcher:
 
     # --- search -------------------------------------------------------------------------------------
 
-    def search(self, query: str, k: int = 5) -> SearchResponse:
-        """Place names ignored; a long message's asking sentences weigh ``asking_weight`` against the whole."""
+    @staticmethod
+    def _readings(query: str) -> tuple[Analysis, Analysis | None]:
+        """The whole message's analysis, and its asking sentences' when a long message has some of its own."""
         focused = focus(query)
         analysis = analyze(focused.whole)
-        asking = analyze(focused.asking) if focused.narrowed else analysis
-        aspect = default_detector().detect(asking.expanded, expanded=True)
+        return analysis, analyze(focused.asking) if focused.narrowed else None
+
+    def warm(self, query: str) -> None:
+        """Embed what ``search(query)`` will embed, ahead of it: the vectors wait in the embedder's cache."""
+        analysis, asking = self._readings(query)
+        if self.index.procedure_ids and analysis.tokens:
+            readings = [analysis] + ([asking] if asking is not None and asking.tokens else [])
+            self.embedder.embed_queries([self._dense_text(a, self.index.bm25.query_terms(a.tokens).corrections)
+                                         for a in readings])
+
+    def search(self, query: str, k: int = 5) -> SearchResponse:
+        """Place names ignored; a long message's asking sentences weigh ``asking_weight`` against the whole."""
+        analysis, asking = self._readings(query)
+        aspect = default_detector().detect((analysis if asking is None else asking).expanded, expanded=True)
         if not self.index.procedure_ids or not analysis.tokens:
             return SearchResponse(query=query, decision="none", aspect=aspect)
-        s = self.signals(focused.whole, analysis)
-        if asking is not analysis and asking.tokens:
-            s = s.blend(self.signals(focused.asking, asking), self.config.asking_weight)
+        s = self.signals(analysis.text, analysis)
+        if asking is not None and asking.tokens:
+            s = s.blend(self.signals(asking.text, asking), self.config.asking_weight)
         fused = self.fuse(s)
         order = np.argsort(-fused, kind="stable")[:k]
         results = [self._result(int(p), float(fused[p]), s, aspect) for p in order]

@@ -30,6 +30,7 @@ log = logging.getLogger(__name__)
 # Shared by every run of this checkout (app, tests, evaluations): keyed by model id and text hash.
 _CACHE_DIR = Path(os.environ.get("KB_CACHE_DIR", Path(__file__).resolve().parents[1] / ".cache"))
 DEFAULT_CACHE = _CACHE_DIR / "embeddings.sqlite"
+WARM_BACKLOG = 2  # questions waiting to be embedded ahead of their search; beyond it, no warming
 
 
 class IndexNotReadyError(RuntimeError):
@@ -54,6 +55,8 @@ class SearchService:
         self._state = threading.Lock()  # guards the counters and the swap
         self._rebuild = threading.Lock()  # one build at a time (they share CPU and the cache)
         self._executor: ThreadPoolExecutor | None = None
+        self._warmer: ThreadPoolExecutor | None = None  # embeds questions ahead of their search
+        self._warming = 0  # warm-ups submitted and not finished
 
     @classmethod
     def from_spec(
@@ -112,6 +115,32 @@ class SearchService:
             raise IndexNotReadyError("the search index is not built yet: call rebuild() first")
         return searcher.search(query, k)
 
+    def warm_in_background(self, query: str) -> bool:
+        """Start embedding a question that its search will need soon (the bot's turn: Rasa reads it meanwhile), on
+        one background thread. Skipped (False) before the first index and when earlier warm-ups still wait: under
+        load, the turns' own searches come first."""
+        searcher = self._searcher
+        with self._state:
+            if searcher is None or self._warming >= WARM_BACKLOG:
+                return False
+            self._warming += 1
+            if self._warmer is None:
+                self._warmer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kb-warm")
+            warmer = self._warmer
+        warmer.submit(self._warm, searcher, query)
+        return True
+
+    def _warm(self, searcher: Searcher, query: str) -> None:
+        try:
+            searcher.warm(query)
+        except Exception:  # the turn's own search embeds it again and reports what is wrong
+            log.exception("warming a question's embedding failed")
+        finally:
+            with self._state:
+                self._warming -= 1
+
     def close(self) -> None:
+        if self._warmer is not None:
+            self._warmer.shutdown(wait=True)
         if self._executor is not None:
             self._executor.shutdown(wait=True)

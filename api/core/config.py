@@ -43,6 +43,9 @@ class Settings(BaseSettings):
     turn_timeout_s: float = Field(default=8.0, description="longest wait for Rasa's answer to one message; then an "
                                                            "apology with the officer button")
     max_turns_in_flight: int = Field(default=8, ge=1, description="turns one app process sends to Rasa at once")
+    warm_questions: bool = Field(default=True, description="embed a typed question while Rasa reads it, for the "
+                                                           "search its answer runs in this process (off when the "
+                                                           "action server may call another app process)")
     queue_wait_s: float = Field(default=8.0, description="how long a turn waits for a free place before the citizen "
                                                          "is told many people are asking (the message is kept)")
     db_pool_size: int = Field(default=10, description="database connections kept open per app process")

@@ -210,7 +210,9 @@ def commands(settings: Settings, layout: Layout, model: Path, python: Path) -> l
                                       "--port", str(port), "--no-access-log", "--ws-max-size", "16384",
                                       "--timeout-keep-alive", str(BACKEND_IDLE_S),
                                       "--proxy-headers", "--forwarded-allow-ips", "127.0.0.1"],
-                      {"KB_EMBED_THREADS": "1", "TRUSTED_PROXIES": "127.0.0.1", "RASA_TOKEN": settings.rasa_token,
+                      # WARM_QUESTIONS: the actions' call back may reach another replica (nginx), so no warm-up
+                      {"KB_EMBED_THREADS": "1", "WARM_QUESTIONS": "0", "TRUSTED_PROXIES": "127.0.0.1",
+                       "RASA_TOKEN": settings.rasa_token,
                        "BOT_API_TOKEN": settings.bot_api_token}))
     conf = write_nginx_conf(settings, layout)
     found.append(("nginx", [NGINX_BIN, "-p", str(conf.parent), "-c", str(conf)], {}))

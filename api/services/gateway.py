@@ -21,6 +21,7 @@ import json
 import logging
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -52,6 +53,7 @@ RETRY_AFTER_SECONDS = 5
 HANDOFF_WORDS_TIMEOUT = 1.5  # typed "gặp cán bộ": how long Rasa may take before the gateway hands over itself
 MAX_PAYLOAD_CHARS = 512
 MAX_TITLE_CHARS = 200
+PREPARE_MIN_WORDS = 4  # shorter messages are mostly thanks and greetings, which need no search (and embed fast)
 PENDING = (TurnState.queued, TurnState.deferred, TurnState.running)
 REFUSALS = {
     "empty_message": "Tin nhắn đang trống. Bạn vui lòng nhập câu hỏi.",
@@ -284,8 +286,10 @@ def turn_state(message_id: int) -> TurnState | None:
 # --- the gateway ------------------------------------------------------------------------------------------------
 
 class Gateway:
-    def __init__(self, settings: Settings, rasa: RasaClient, limits: RateLimits) -> None:
+    def __init__(self, settings: Settings, rasa: RasaClient, limits: RateLimits,
+                 prepare: Callable[[str], object] | None = None) -> None:
         self.settings, self.rasa, self.limits = settings, rasa, limits
+        self.prepare = prepare  # starts the answer's work that needs only the text (the question's embedding)
         self.admission = Admission(settings.max_turns_in_flight)
 
     def check(self, message: CitizenMessage) -> CitizenMessage:
@@ -337,6 +341,7 @@ class Gateway:
         async with self.admission.slot(wait) as admitted:
             if admitted:
                 timeout = HANDOFF_WORDS_TIMEOUT if asks_for_person else self.settings.turn_timeout_s
+                self._prepare(said)  # while Rasa reads the message
                 replies = await self.ask_rasa(stored.sender, said, timeout)
         if asks_for_person and (not admitted or replies is None):
             return await run_in_threadpool(hand_over, stored, self.settings)
@@ -344,6 +349,12 @@ class Gateway:
             await run_in_threadpool(defer, stored)
             return self._busy(stored)
         return await run_in_threadpool(finish_turn, stored, replies)
+
+    def _prepare(self, said: str) -> None:
+        """A typed question (not a button's payload, not a two-word thanks): its answer's text-only work starts now,
+        beside Rasa's, instead of after it."""
+        if self.prepare is not None and not said.startswith("/") and len(said.split()) >= PREPARE_MIN_WORDS:
+            self.prepare(said)
 
     async def ask_rasa(self, sender: str, said: str, timeout: float) -> list[Reply] | None:
         """Rasa's replies, or None when it failed, timed out or said nothing (the action server is down)."""

@@ -5,13 +5,14 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from knowledge_base.embedders import HashEmbedder
 from knowledge_base.records import Procedure
-from knowledge_base.service import IndexNotReadyError, SearchService
+from knowledge_base.service import WARM_BACKLOG, IndexNotReadyError, SearchService
 
-from .conftest import HASH_CONFIG
+from .conftest import HASH_CONFIG, CountingEmbedder
 
 
 @pytest.fixture
@@ -99,3 +100,50 @@ def test_an_older_rebuild_never_replaces_a_newer_one(
     older.join(timeout=30)
     newer.join(timeout=30)
     assert service.index is not None and len(service.index.procedure_ids) == 5
+
+
+LETTER = ("Vợ tôi mới sinh cháu được hai tuần, nhà tôi ở xa ủy ban và tôi lại hay đi làm ca đêm nên chưa lo được "
+          "giấy tờ cho cháu. Tôi muốn làm giấy khai sinh cho con thì cần mang những gì?")
+
+
+def test_a_question_warmed_ahead_is_embedded_once_whoever_gets_there_first(procedures: list[Procedure]) -> None:
+    needed = CountingEmbedder(HashEmbedder(64))  # what each search embeds, without warming
+    plain = SearchService(needed, index_root=None, cache_path=None, config=HASH_CONFIG)
+    plain.rebuild(procedures)
+    inner = CountingEmbedder(HashEmbedder(64))
+    service = SearchService(inner, index_root=None, cache_path=None, config=HASH_CONFIG)
+    assert not service.warm_in_background("lam giay khai sinh cho con o dau")  # no index yet: nothing to warm for
+    service.rebuild(procedures)
+    for question in ("lam giay khai sinh cho con o dau", LETTER):
+        needed.queries.clear()
+        plain.search(question)
+        inner.queries.clear()
+        assert service.warm_in_background(question)
+        found = service.search(question)  # at once: the warm-up may still be running
+        deadline = time.monotonic() + 10
+        while service._warming and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert sorted(inner.queries) == sorted(needed.queries)  # each text once, none that search does not need
+        assert found == plain.search(question)
+    assert len(needed.queries) == 2  # the letter: the whole and its asking sentence
+    service.close()
+
+
+def test_warming_never_queues_more_than_its_backlog(procedures: list[Procedure]) -> None:
+    gate = threading.Event()
+
+    class Held(CountingEmbedder):
+        def embed_queries(self, texts: list[str]) -> np.ndarray:
+            gate.wait(10)
+            return super().embed_queries(texts)
+
+    service = SearchService(Held(HashEmbedder(64)), index_root=None, cache_path=None, config=HASH_CONFIG)
+    service.rebuild(procedures)
+    started = [service.warm_in_background(f"đăng ký kết hôn lần thứ {n}") for n in range(WARM_BACKLOG + 2)]
+    assert started == [True] * WARM_BACKLOG + [False, False]  # under load the turns' own searches come first
+    gate.set()
+    deadline = time.monotonic() + 10
+    while service._warming and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert service.warm_in_background("đăng ký kết hôn ở đâu")
+    service.close()

@@ -192,3 +192,18 @@ def test_a_message_with_a_nul_character_is_refused() -> None:
         gateway().check(message("k-nul", None, payload="/greet\x00"))
 
 
+
+
+def test_a_typed_question_is_prepared_for_while_rasa_reads_it(migrated: None, bus: Any) -> None:
+    prepared: list[str] = []
+    g = gateway()
+    g.prepare = prepared.append
+    question = "làm giấy khai sinh cho con ở đâu"
+
+    async def scenario() -> None:
+        await g.handle(message(uuid.uuid4().hex, question))
+        await g.handle(message(uuid.uuid4().hex, "cảm ơn bạn"))  # thanks: no search will need it
+        await g.handle(message(uuid.uuid4().hex, "Lệ phí", payload='/ask_fee{"procedure_id": "dang-ky-khai-sinh"}'))
+
+    asyncio.run(scenario())
+    assert prepared == [question]
