@@ -127,7 +127,12 @@ class SearchService:
             if self._warmer is None:
                 self._warmer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kb-warm")
             warmer = self._warmer
-        warmer.submit(self._warm, searcher, query)
+        try:
+            warmer.submit(self._warm, searcher, query)
+        except RuntimeError:  # closed meanwhile (the app is stopping): nothing to warm for
+            with self._state:
+                self._warming -= 1
+            return False
         return True
 
     def _warm(self, searcher: Searcher, query: str) -> None:

@@ -147,3 +147,5 @@ def test_warming_never_queues_more_than_its_backlog(procedures: list[Procedure])
         time.sleep(0.01)
     assert service.warm_in_background("đăng ký kết hôn ở đâu")
     service.close()
+    assert not service.warm_in_background("đăng ký kết hôn ở đâu")  # the app is stopping: the turn goes on without
+    assert service._warming == 0
