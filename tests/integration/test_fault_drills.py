@@ -173,7 +173,8 @@ def drill(stack: Stack, fault: Callable[[], None], recover: Callable[[], None], 
             time.sleep(2)
             turns = load.finish()
         # The request skips the bot: it never waits for the frozen or dead one (a turn would wait TURN_TIMEOUT_S).
-        # Its 2 s target is a latency (docs/benchmarks.md), not a timed assertion on a shared CI machine.
+        # Its 2 s target is a latency to measure on a quiet machine (14–26 ms in these drills there), not a timed
+        # assertion on a shared CI machine.
         assert officer.status == 200 and officer.seconds < TURN_TIMEOUT_S, officer
         assert opened, "the request for an officer did not reach the queue"
 
