@@ -24,6 +24,7 @@ from pydantic import BaseModel
 from knowledge_base.aspects import default_detector
 from knowledge_base.embedders import Embedder
 from knowledge_base.focus import focus
+from knowledge_base.index.bm25 import QueryTerms
 from knowledge_base.index.store import SearchIndex
 from knowledge_base.text import DATA_DIR, Analysis, analyze, canon_syllable, has_diacritics
 
@@ -138,19 +139,23 @@ class Searcher:
     def signals(self, query: str, analysis: Analysis | None = None) -> Signals:
         index, n_proc, c = self.index, len(self.index.procedure_ids), self.config
         analysis = analysis or analyze(query)
-        terms = index.bm25.query_terms(analysis.tokens)
+        terms, dense_text = self._terms_and_dense_text(analysis)
         chunk_bm25 = index.bm25.scores(terms)
         best_chunk = index.per_procedure_max(chunk_bm25)
         procedure_bm25 = index.procedure_bm25.scores(index.procedure_bm25.query_terms(analysis.tokens))
         bm25 = (_scaled(procedure_bm25) + _scaled(best_chunk)) / 2
 
-        dense_text = self._dense_text(analysis, terms.corrections)
         vector = self.embedder.embed_queries([dense_text])[0]
         scores, owners = index.dense.search(vector, c.dense_k)
         chunk_dense = np.full(len(index.chunks), -1.0, np.float32)
         np.maximum.at(chunk_dense, owners, scores)
         dense = _top_mean(owners, scores, index.chunk_procedure, n_proc, c.dense_top)
         return Signals(analysis, dense_text, chunk_dense, chunk_bm25, dense, procedure_bm25, bm25)
+
+    def _terms_and_dense_text(self, analysis: Analysis) -> tuple[QueryTerms, str]:
+        """The question's BM25 terms, and the text its embedding is computed from (what ``warm`` embeds ahead)."""
+        terms = self.index.bm25.query_terms(analysis.tokens)
+        return terms, self._dense_text(analysis, terms.corrections)
 
     def _dense_text(self, analysis: Analysis, corrections: dict[str, str]) -> str:
         """The expanded question with typos fixed and, when it was typed without diacritics, the diacritics
@@ -180,8 +185,7 @@ class Searcher:
         analysis, asking = self._readings(query)
         if self.index.procedure_ids and analysis.tokens:
             readings = [analysis] + ([asking] if asking is not None and asking.tokens else [])
-            self.embedder.embed_queries([self._dense_text(a, self.index.bm25.query_terms(a.tokens).corrections)
-                                         for a in readings])
+            self.embedder.embed_queries([self._terms_and_dense_text(a)[1] for a in readings])
 
     def search(self, query: str, k: int = 5) -> SearchResponse:
         """Place names ignored; a long message's asking sentences weigh ``asking_weight`` against the whole."""

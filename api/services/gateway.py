@@ -351,7 +351,7 @@ class Gateway:
         return await run_in_threadpool(finish_turn, stored, replies)
 
     def _prepare(self, said: str) -> None:
-        """A typed question (not a button's payload, not a two-word thanks): its answer's text-only work starts now,
+        """A typed question (not a button's payload, not a short thanks): its answer's text-only work starts now,
         beside Rasa's, instead of after it."""
         if self.prepare is not None and not said.startswith("/") and len(said.split()) >= PREPARE_MIN_WORDS:
             self.prepare(said)

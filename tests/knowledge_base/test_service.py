@@ -126,6 +126,7 @@ def test_a_question_warmed_ahead_is_embedded_once_whoever_gets_there_first(proce
         assert sorted(inner.queries) == sorted(needed.queries)  # each text once, none that search does not need
         assert found == plain.search(question)
     assert len(needed.queries) == 2  # the letter: the whole and its asking sentence
+    plain.close()
     service.close()
 
 

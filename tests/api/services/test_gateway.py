@@ -192,8 +192,6 @@ def test_a_message_with_a_nul_character_is_refused() -> None:
         gateway().check(message("k-nul", None, payload="/greet\x00"))
 
 
-
-
 def test_a_typed_question_is_prepared_for_while_rasa_reads_it(migrated: None, bus: Any) -> None:
     prepared: list[str] = []
     g = gateway()
