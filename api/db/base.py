@@ -12,18 +12,24 @@ from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry
 
 from api.core.config import get_settings
+from api.db.sqlite_writes import WriteQueue, queued_factory
+
+BUSY_TIMEOUT_S = 30  # how long a SQLite write waits for the lock (this process's other writers, or another's)
 
 
 class Base(DeclarativeBase):
     pass
 
 
-def make_engine(url: str, pool_size: int = 10, max_overflow: int = 30) -> Engine:
+def make_engine(url: str, pool_size: int = 10, max_overflow: int = 30, *, queue_writes: bool = True) -> Engine:
     """Pool: `pool_size` connections kept, `max_overflow` more at peaks (together at least the worker threads that
-    may use the database at once: a turn holds a connection only for its short writes, never while Rasa works)."""
+    may use the database at once: a turn holds a connection only for its short writes, never while Rasa works).
+    SQLite: this process's write transactions take turns in arrival order (`queue_writes`, see sqlite_writes)."""
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, pool_size=pool_size,
-                               max_overflow=max_overflow)
+        connect_args: dict[str, object] = {"check_same_thread": False, "timeout": BUSY_TIMEOUT_S}
+        if queue_writes:
+            connect_args["factory"] = queued_factory(WriteQueue(BUSY_TIMEOUT_S))
+        engine = create_engine(url, connect_args=connect_args, pool_size=pool_size, max_overflow=max_overflow)
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_connection: DBAPIConnection, _record: ConnectionPoolEntry) -> None:
@@ -40,7 +46,8 @@ def make_engine(url: str, pool_size: int = 10, max_overflow: int = 30) -> Engine
 @lru_cache
 def get_engine() -> Engine:
     settings = get_settings()
-    return make_engine(settings.database_url, settings.db_pool_size, settings.db_max_overflow)
+    return make_engine(settings.database_url, settings.db_pool_size, settings.db_max_overflow,
+                       queue_writes=settings.sqlite_queue_writes)
 
 
 @lru_cache
