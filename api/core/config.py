@@ -50,9 +50,9 @@ class Settings(BaseSettings):
                                                          "is told many people are asking (the message is kept)")
     db_pool_size: int = Field(default=10, description="database connections kept open per app process")
     db_max_overflow: int = Field(default=30, description="extra connections allowed at peaks")
-    sqlite_queue_writes: bool = Field(default=True, description="SQLite: this process's write transactions take "
-                                                                "turns in arrival order instead of polling for the "
-                                                                "lock (api/db/sqlite_writes.py)")
+    sqlite_queue_writes: bool = Field(default=True, description="SQLite: this process's write transactions line "
+                                                                "up for the lock (none waits long) instead of "
+                                                                "polling for it (api/db/sqlite_writes.py)")
     trusted_proxies: str = Field(default="", description="comma-separated addresses of reverse proxies whose "
                                                          "X-Forwarded-For is believed; empty = none")
 

@@ -24,7 +24,7 @@ class Base(DeclarativeBase):
 def make_engine(url: str, pool_size: int = 10, max_overflow: int = 30, *, queue_writes: bool = True) -> Engine:
     """Pool: `pool_size` connections kept, `max_overflow` more at peaks (together at least the worker threads that
     may use the database at once: a turn holds a connection only for its short writes, never while Rasa works).
-    SQLite: this process's write transactions take turns in arrival order (`queue_writes`, see sqlite_writes)."""
+    SQLite: this process's write transactions line up for the lock (`queue_writes`, see sqlite_writes)."""
     if url.startswith("sqlite"):
         connect_args: dict[str, object] = {"check_same_thread": False, "timeout": BUSY_TIMEOUT_S}
         if queue_writes:
