@@ -5,7 +5,8 @@ it has no open handoff or ticket (waiting, assigned, ticket): its messages, hand
 tracker events for its sender, and the details of audit events about it. Unanswered questions older than the cutoff
 are deleted too, and so are the details of older audit events that may hold a citizen's words or a login's address
 (history searches, failed logins). What is kept: per day and channel, how many conversations,
-citizen messages, handoffs and unanswered questions there were (`daily_counts`).
+citizen messages, handoffs and unanswered questions there were (`daily_counts`), and the dashboard's counters,
+brought up to date first (`analytics_counts.refresh`: they are otherwise refreshed only when someone looks).
 
 The app runs it on a schedule (api/main.py, every RETENTION_EVERY_HOURS); a compare-and-set on `maintenance_runs`
 makes one replica run it at a time. `python -m api.cli purge` runs it by hand.
@@ -40,6 +41,7 @@ from api.db.models import (
     UnansweredQuestion,
     utcnow,
 )
+from api.services import analytics_counts
 
 log = logging.getLogger(__name__)
 
@@ -180,6 +182,9 @@ def run(settings: Settings, *, not_since: dt.datetime | None = None, now: dt.dat
             return PurgeReport(skipped=True)
     cutoff = now - dt.timedelta(days=settings.retention_days)
     with session_scope() as db:
+        # the dashboard's counters first take in every row about to go (they are refreshed only when someone
+        # looks at the dashboard): the purge never takes a conversation out of the analytics
+        analytics_counts.refresh(db, settings.zone(), now)
         ids = due(db, cutoff)
         senders: list[str] = []
         report = PurgeReport()

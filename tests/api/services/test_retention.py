@@ -35,9 +35,9 @@ OLD = utcnow() - dt.timedelta(days=200)
 RECENT = utcnow() - dt.timedelta(days=10)
 
 
-def conversation(user_id: str, when: dt.datetime, handoff: HandoffStatus | None = None) -> int:
+def conversation(user_id: str, when: dt.datetime, handoff: HandoffStatus | None = None, channel: str = "api") -> int:
     with session_scope() as db:
-        row = Conversation(channel="api", user_id=user_id, created_at=when, updated_at=when)
+        row = Conversation(channel=channel, user_id=user_id, created_at=when, updated_at=when)
         db.add(row)
         db.flush()
         db.add_all([Message(conversation_id=row.id, author=MessageAuthor.citizen, text=f"CCCD của {user_id}",
