@@ -290,6 +290,17 @@ def refresh(db: Session, zone: ZoneInfo, now: dt.datetime | None = None,
     return added
 
 
+def after_purge(db: Session) -> None:
+    """After rows were deleted (retention): where a source's newest rows went, move its watermark back to the
+    newest row left. SQLite gives a new row the id after the largest one left, so ids the watermark had passed
+    come back and would never be counted; every row up to the new watermark exists and is counted already."""
+    for source in SOURCES:
+        newest = int(db.scalar(select(func.max(source.id_column))) or 0)
+        db.execute(update(AnalyticsSource).where(AnalyticsSource.name == source.name,
+                                                 AnalyticsSource.last_id > newest)
+                   .values(last_id=newest).execution_options(synchronize_session=False))
+
+
 def last_refresh(db: Session) -> dt.datetime | None:
     """When the counters were last brought up to date (the oldest source's refresh), None if never."""
     states = list(db.scalars(select(AnalyticsSource.refreshed_at)))

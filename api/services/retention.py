@@ -196,6 +196,7 @@ def run(settings: Settings, *, not_since: dt.datetime | None = None, now: dt.dat
             report.handoffs += batch.handoffs
             report.audit_details += batch.audit_details
         purge_old_records(db, cutoff, report)
+        analytics_counts.after_purge(db)
     # after the app's commit: a conversation is gone from the app before its Rasa memory is
     report.tracker_events = purge_tracker_events(settings.rasa_tracker_url, senders)
     report.cutoff = cutoff.isoformat(timespec="seconds")
