@@ -20,6 +20,8 @@ import sqlite3
 import threading
 import time
 from collections import deque
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -99,22 +101,20 @@ class WriteQueue:
 
 class _QueuedCursor(sqlite3.Cursor):
     def execute(self, sql: str, parameters: Any = (), /) -> _QueuedCursor:
-        connection: QueuedConnection = self.connection  # type: ignore[assignment]  # always ours (see cursor())
-        connection.before(sql)
-        try:
+        with _queued(self).turn_for(sql):
             super().execute(sql, parameters)
-        finally:
-            connection.after()
         return self
 
     def executemany(self, sql: str, seq_of_parameters: Any, /) -> _QueuedCursor:
-        connection: QueuedConnection = self.connection  # type: ignore[assignment]
-        connection.before(sql)
-        try:
+        with _queued(self).turn_for(sql):
             super().executemany(sql, seq_of_parameters)
-        finally:
-            connection.after()
         return self
+
+
+def _queued(cursor: sqlite3.Cursor) -> QueuedConnection:
+    connection = cursor.connection
+    assert isinstance(connection, QueuedConnection)  # its cursors are made by QueuedConnection.cursor
+    return connection
 
 
 class QueuedConnection(sqlite3.Connection):
@@ -126,12 +126,19 @@ class QueuedConnection(sqlite3.Connection):
     def cursor(self, factory: Any = None) -> Any:
         return super().cursor(factory or _QueuedCursor)
 
-    def before(self, sql: str) -> None:
+    @contextmanager
+    def turn_for(self, sql: str) -> Iterator[None]:
+        """Around one statement: the first write of a transaction waits for the lock; the lock is given back once
+        no transaction is open after it."""
         if not self._holding and _WRITE.match(sql):
             self.write_queue.acquire()
             self._holding = True
+        try:
+            yield
+        finally:
+            self._release_if_done()
 
-    def after(self) -> None:
+    def _release_if_done(self) -> None:
         """Give the turn away once no transaction is open (it ended, or the write failed before starting one)."""
         if not self._holding:
             return
@@ -147,19 +154,19 @@ class QueuedConnection(sqlite3.Connection):
         try:
             super().commit()
         finally:
-            self.after()
+            self._release_if_done()
 
     def rollback(self) -> None:
         try:
             super().rollback()
         finally:
-            self.after()
+            self._release_if_done()
 
     def close(self) -> None:
         try:
             super().close()
         finally:
-            self.after()  # closing ends the transaction whatever happened
+            self._release_if_done()  # closing ends the transaction whatever happened
 
 
 def queued_factory(queue: WriteQueue) -> type[QueuedConnection]:

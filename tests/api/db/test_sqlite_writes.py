@@ -65,13 +65,19 @@ def test_waiters_get_the_lock_in_the_order_they_came() -> None:
     assert not queue._held and waiting(queue) == 0
 
 
-def test_a_free_lock_goes_to_the_running_thread_until_a_waiter_starves() -> None:
-    queue = WriteQueue(timeout=5, starve_after=60)
+def held_with_a_waiter(queue: WriteQueue, got: list[str]) -> threading.Thread:
+    """The queue held by this thread, and a thread in line that notes in `got` when it had the lock."""
     queue.acquire()
-    got: list[str] = []
     waiter = threading.Thread(target=lambda: (queue.acquire(), got.append("waiter"), queue.release()))
     waiter.start()
     wait_until(lambda: waiting(queue) == 1)
+    return waiter
+
+
+def test_a_free_lock_goes_to_the_running_thread_until_a_waiter_starves() -> None:
+    queue = WriteQueue(timeout=5, starve_after=60)
+    got: list[str] = []
+    waiter = held_with_a_waiter(queue, got)
     queue.release()
     queue.acquire()  # not starving yet: the running thread may take it again at once
     assert got == [] and waiting(queue) == 1
@@ -82,11 +88,8 @@ def test_a_free_lock_goes_to_the_running_thread_until_a_waiter_starves() -> None
 
 def test_a_starving_waiter_is_handed_the_lock_and_newcomers_queue_behind_it() -> None:
     queue = WriteQueue(timeout=5, starve_after=0.05)
-    queue.acquire()
     got: list[str] = []
-    waiter = threading.Thread(target=lambda: (queue.acquire(), got.append("waiter"), queue.release()))
-    waiter.start()
-    wait_until(lambda: waiting(queue) == 1)
+    waiter = held_with_a_waiter(queue, got)
     time.sleep(0.1)
     queue.release()
     assert queue._held and waiting(queue) == 0  # handed over inside release(), before the waiter even ran
