@@ -39,9 +39,10 @@ class _Waiter:
 class WriteQueue:
     """A lock that is fast while nobody starves and fair when someone does (as Go's sync.Mutex).
 
-    A free lock goes to whoever asks first, the running thread included: no hand-over to a thread that must first
-    wake up and win the GIL (a strict queue halved the writes per second under load). Waiters sleep in line and the
-    first is woken at each release to try again; once it has waited `starve_after` seconds the lock is handed to it
+    A free lock goes to whoever asks first, the running thread included: the lock is not left idle while a waiter
+    wakes up and wins the GIL, the usual way to avoid a lock convoy (a strict queue, tried first, measured the same
+    in `scripts/bench_sqlite_writes.py`). Waiters sleep in line and the first is woken at each release to try
+    again; once it has waited `starve_after` seconds the lock is handed to it
     directly and newcomers queue behind it, so nobody waits much longer than that plus the writers ahead in line.
     `acquire` gives up after `timeout` seconds with SQLite's own error.
     """

@@ -46,4 +46,3 @@ def test_rows_stored_after_a_purge_took_the_newest_ones_are_counted(migrated: No
         counted = db.scalar(select(func.sum(AnalyticsDaily.count)).where(
             AnalyticsDaily.channel == "web", AnalyticsDaily.metric == "conversations"))
     assert counted == 2
-
