@@ -159,11 +159,13 @@ class Searcher:
 
     def _dense_text(self, analysis: Analysis, corrections: dict[str, str]) -> str:
         """The expanded question with typos fixed and, when it was typed without diacritics, the diacritics
-        put back: the dense model reads accented Vietnamese much better."""
+        put back (when typed with them, syllables the words around show mis-accented or left bare are
+        mended): the dense model reads accented Vietnamese much better."""
         typed = analysis.normalized.split()
+        words = analysis.expanded.split()
         if typed and sum(map(has_diacritics, typed)) / len(typed) >= ACCENTED_ENOUGH:
-            return analysis.expanded
-        words = [w if has_diacritics(w) else corrections.get(canon_syllable(w), w) for w in analysis.expanded.split()]
+            return " ".join(self.index.accents.restore(words, trust_bare=True))
+        words = [w if has_diacritics(w) else corrections.get(canon_syllable(w), w) for w in words]
         return " ".join(self.index.accents.restore(words))
 
     def fuse(self, s: Signals) -> np.ndarray:
