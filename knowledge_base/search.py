@@ -8,6 +8,8 @@ For a question, per procedure:
 - ``fused = 0.6 * dense (rescaled from [0.80, 0.92] to [0, 1]) + 0.4 * bm25`` ranks the procedures.
 Decision: "none" when the best procedure's dense score is under ``none_below`` and its words do not
 match strongly either; "clarify" when runners-up are within ``clarify_margin``; else "answer".
+Beside it, ``other``: a procedure of the catalogue of others clearly closer in meaning than any guide
+(``other_margin``), for the answer policy to point to instead.
 Parameters live in ``knowledge_base/data/search.yml``, with how they were tuned.
 """
 
@@ -26,6 +28,7 @@ from knowledge_base.embedders import Embedder
 from knowledge_base.focus import focus
 from knowledge_base.index.bm25 import QueryTerms
 from knowledge_base.index.store import SearchIndex
+from knowledge_base.other_vectors import OtherVectors
 from knowledge_base.text import DATA_DIR, Analysis, analyze, canon_syllable, has_diacritics
 
 CONFIG_FILE = DATA_DIR / "search.yml"
@@ -34,7 +37,8 @@ ACCENTED_ENOUGH = 0.3  # share of accented syllables above which a question coun
 
 
 @lru_cache(maxsize=8)
-def _config(embedder_id: str) -> SearchConfig:
+def config_for(embedder_id: str) -> SearchConfig:
+    """The shipped search parameters for an embedder (``knowledge_base/data/search.yml``)."""
     return SearchConfig.from_file(embedder_id=embedder_id) if CONFIG_FILE.exists() else SearchConfig()
 
 
@@ -47,12 +51,21 @@ class SearchResult(BaseModel):
     source: str = ""  # where that chunk comes from: "title", "alias", "section", "note", "faq:<faq id>"
 
 
+class OtherMatch(BaseModel):
+    """A procedure of the catalogue of others clearly closer in meaning to the question than any guide."""
+
+    entry_id: str
+    score: float  # cosine of the question with the entry's nearest phrase
+    margin: float  # that cosine minus the best guide's dense score
+
+
 class SearchResponse(BaseModel):
     query: str
     decision: Decision
     aspect: str | None = None  # what the question asks about: fee, time, documents, agency, online, ...
     results: list[SearchResult] = []
     choice_count: int = 0  # leading results to offer: 1 to answer, 2-3 buttons to clarify, 0 for none
+    other: OtherMatch | None = None  # set only when the catalogue of others is compared and one entry is clearly closer
 
     @property
     def choices(self) -> list[SearchResult]:
@@ -70,6 +83,11 @@ class SearchConfig:
     lexical_rescue: float = 25.0  # ... unless its procedure-level BM25 score reaches this
     clarify_margin: float = 0.05  # a runner-up this close in fused score -> "clarify"
     asking_weight: float = 0.5  # a long message: weight of its asking sentences' signals against the whole's
+    # The catalogue of other procedures, in meaning: an entry is "clearly closer" when its nearest phrase's cosine
+    # with the whole message reaches ``other_floor`` and beats the best guide's dense score by ``other_margin``.
+    # None: not compared (cosine scales differ between embedders; set per embedder in search.yml).
+    other_margin: float | None = None
+    other_floor: float = 0.0
 
     @classmethod
     def from_file(cls, path: Path = CONFIG_FILE, embedder_id: str | None = None) -> SearchConfig:
@@ -88,6 +106,7 @@ class Signals:
 
     analysis: Analysis
     dense_text: str  # what was embedded: expanded, typos fixed, diacritics restored
+    vector: np.ndarray  # its embedding
     chunk_dense: np.ndarray  # best cosine of each chunk, -1 if not among the vectors fetched
     chunk_bm25: np.ndarray
     dense: np.ndarray  # mean cosine of the procedure's best ``dense_top`` chunks
@@ -100,7 +119,7 @@ class Signals:
         def mix(a: np.ndarray, b: np.ndarray) -> np.ndarray:
             return ((1 - weight) * a + weight * b).astype(np.float32)
 
-        return Signals(self.analysis, self.dense_text, mix(self.chunk_dense, other.chunk_dense),
+        return Signals(self.analysis, self.dense_text, self.vector, mix(self.chunk_dense, other.chunk_dense),
                        mix(self.chunk_bm25, other.chunk_bm25), mix(self.dense, other.dense),
                        mix(self.lexical, other.lexical), mix(self.bm25, other.bm25))
 
@@ -127,12 +146,14 @@ def _scaled(values: np.ndarray) -> np.ndarray:
 
 
 class Searcher:
-    def __init__(self, index: SearchIndex, embedder: Embedder, config: SearchConfig | None = None) -> None:
+    def __init__(self, index: SearchIndex, embedder: Embedder, config: SearchConfig | None = None,
+                 others: OtherVectors | None = None) -> None:
         if embedder.model_id != index.embedder_id:
             raise ValueError(f"index built with {index.embedder_id!r}, embedder is {embedder.model_id!r}")
         self.index = index
         self.embedder = embedder
-        self.config = config or _config(embedder.model_id)
+        self.config = config or config_for(embedder.model_id)
+        self.others = others  # the catalogue of other procedures in vectors (compared when other_margin is set)
 
     # --- signals ------------------------------------------------------------------------------------
 
@@ -150,7 +171,7 @@ class Searcher:
         chunk_dense = np.full(len(index.chunks), -1.0, np.float32)
         np.maximum.at(chunk_dense, owners, scores)
         dense = _top_mean(owners, scores, index.chunk_procedure, n_proc, c.dense_top)
-        return Signals(analysis, dense_text, chunk_dense, chunk_bm25, dense, procedure_bm25, bm25)
+        return Signals(analysis, dense_text, vector, chunk_dense, chunk_bm25, dense, procedure_bm25, bm25)
 
     def _terms_and_dense_text(self, analysis: Analysis) -> tuple[QueryTerms, str]:
         """The question's BM25 terms, and the text its embedding is computed from (what ``warm`` embeds ahead)."""
@@ -195,7 +216,7 @@ class Searcher:
         aspect = default_detector().detect((analysis if asking is None else asking).expanded, expanded=True)
         if not self.index.procedure_ids or not analysis.tokens:
             return SearchResponse(query=query, decision="none", aspect=aspect)
-        s = self.signals(analysis.text, analysis)
+        whole = s = self.signals(analysis.text, analysis)
         if asking is not None and asking.tokens:
             s = s.blend(self.signals(asking.text, asking), self.config.asking_weight)
         fused = self.fuse(s)
@@ -203,7 +224,22 @@ class Searcher:
         results = [self._result(int(p), float(fused[p]), s, aspect) for p in order]
         best = int(order[0])
         decision, count = self.decide(float(s.dense[best]), float(s.lexical[best]), results)
-        return SearchResponse(query=query, decision=decision, aspect=aspect, results=results, choice_count=count)
+        return SearchResponse(query=query, decision=decision, aspect=aspect, results=results, choice_count=count,
+                              other=self._other(whole))
+
+    def _other(self, s: Signals) -> OtherMatch | None:
+        """The catalogue entry clearly closer to the whole message than any guide, if any."""
+        c = self.config
+        if self.others is None or c.other_margin is None or not len(s.dense):
+            return None
+        closest = self.others.closest(s.vector)
+        if closest is None:
+            return None
+        entry_id, score = closest
+        margin = score - float(s.dense.max())
+        if score < c.other_floor or margin < c.other_margin:
+            return None
+        return OtherMatch(entry_id=entry_id, score=round(score, 4), margin=round(margin, 4))
 
     def decide(self, dense: float, lexical: float, results: list[SearchResult]) -> tuple[Decision, int]:
         """The decision and how many leading results to offer: "none" when the best procedure is not

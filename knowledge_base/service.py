@@ -20,11 +20,14 @@ from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
+from knowledge_base.catalogue import load_catalogue
 from knowledge_base.embedders import CachedEmbedder, Embedder, make_embedder
 from knowledge_base.embedding_cache import EmbeddingCache
 from knowledge_base.index.store import DEFAULT_ROOT, SearchIndex, build_or_load
+from knowledge_base.loader import KnowledgeBaseError
+from knowledge_base.other_vectors import OtherVectors
 from knowledge_base.records import Procedure
-from knowledge_base.search import SearchConfig, Searcher, SearchResponse
+from knowledge_base.search import SearchConfig, Searcher, SearchResponse, config_for
 
 log = logging.getLogger(__name__)
 # Shared by every run of this checkout (app, tests, evaluations): keyed by model id and text hash.
@@ -57,6 +60,7 @@ class SearchService:
         self._executor: ThreadPoolExecutor | None = None
         self._warmer: ThreadPoolExecutor | None = None  # embeds questions ahead of their search
         self._warming = 0  # warm-ups submitted and not finished
+        self._others: OtherVectors | None = None  # the catalogue of other procedures in vectors, built once
 
     @classmethod
     def from_spec(
@@ -78,7 +82,7 @@ class SearchService:
         with self._rebuild:
             started = time.perf_counter()
             index = build_or_load(procedures, self.embedder, self.index_root)
-            searcher = Searcher(index, self.embedder, self.config)
+            searcher = Searcher(index, self.embedder, self.config, self._other_vectors())
         with self._state:
             if generation > self._generation:
                 self._searcher, self._generation = searcher, generation
@@ -90,6 +94,20 @@ class SearchService:
             time.perf_counter() - started,
         )
         return index
+
+    def _other_vectors(self) -> OtherVectors | None:
+        """The catalogue of other procedures embedded (once: it ships with the code), when the search parameters
+        compare it; None when they do not or the catalogue cannot be read (search then works without it)."""
+        if (self.config or config_for(self.embedder.model_id)).other_margin is None:
+            return None
+        if self._others is None:
+            try:
+                entries = load_catalogue().entries
+            except KnowledgeBaseError:
+                log.exception("catalogue of other procedures unreadable: search goes on without it")
+                return None
+            self._others = OtherVectors.build(entries, self.embedder)
+        return self._others
 
     def rebuild_in_background(self, procedures: Sequence[Procedure]) -> Future[SearchIndex]:
         with self._state:

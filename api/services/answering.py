@@ -6,7 +6,9 @@
   confidence replaces it.
 - A question worded (nearly) like an FAQ gets the FAQ's own answer.
 - A question that names a procedure of the catalogue of others (and none of ours as clearly): no guide here, the
-  body that handles it and its official page, even when search would have offered the closest guide.
+  body that handles it and its official page, even when search would have offered the closest guide; the same,
+  offered as the closest procedure, when search finds a catalogue entry clearly closer in meaning than any guide
+  and the message names none of ours.
 - Close candidates: the one the message names by its title or an alias, else ask which one (buttons). Nothing fits:
   say so, offer an officer, record the question (masked); when the catalogue of other procedures knows it, name the
   body that handles it and link its official page.
@@ -160,6 +162,8 @@ class Answerer:
         other = other_procedure(self.search, question.text)  # it names a procedure we have no guide for
         if other and not (other.near and found.decision == "answer"):  # a `near` phrase: only when search hesitates
             return self.nothing(question.text, found, other)
+        if other is None and (closer := self._closer_other(question.text, found)):  # or means one, in other words
+            return self.nothing(question.text, found, closer)
         if found.decision == "answer":
             return self.answer(top[0], aspect, faq_of(found.results[0]), question.text, found)
         if named := self._named_guide(question.text, found):  # search hesitates, the message names one guide
@@ -205,9 +209,16 @@ class Answerer:
                                            best_candidate=best.procedure_id if best else None,
                                            score=best.score if best else None))
         # no guide here: point to the body that handles it when the catalogue of other procedures knows it
-        hit = hit or (catalogue.search(text) if text.strip() else None)
+        hit = hit or (catalogue.search(text) if text.strip() else None) or self._closer_other(text, found)
         message = catalogue.reply(hit) if hit else answers.nothing_found()
         return Decision("none", message, score=best.score if best else None, found=found)
+
+    def _closer_other(self, text: str, found: SearchResponse | None) -> catalogue.Hit | None:
+        """The catalogue entry search found clearly closer in meaning than any guide, offered as the closest one
+        (never when the message names one of the guides by its title or an alias)."""
+        if found is None or found.other is None or guide_names(self.search).named(syllables(text)):
+            return None
+        return catalogue.closest_hit(found.other.entry_id, found.other.score)
 
     def _named_guide(self, text: str, found: SearchResponse) -> str | None:
         """Search hesitates (close candidates, or a weak best one) but the message names one of them by its title or

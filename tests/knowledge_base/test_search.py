@@ -106,3 +106,25 @@ def test_searcher_refuses_an_index_from_another_embedder(procedures: list[Proced
     index = SearchIndex.build(procedures, embedder)
     with pytest.raises(ValueError, match="index built with"):
         Searcher(index, HashEmbedder(32))
+
+
+def test_a_catalogue_procedure_clearly_closer_than_any_guide_is_named_beside_the_results(
+        procedures: list[Procedure], embedder: HashEmbedder) -> None:
+    from dataclasses import replace
+
+    from knowledge_base.catalogue import load_catalogue
+    from knowledge_base.other_vectors import OtherVectors
+
+    index = SearchIndex.build(procedures, embedder)
+    entries = load_catalogue().entries
+    others = OtherVectors.build(entries, embedder)
+    lump_sum = next(e for e in entries if e.id == "bhxh-mot-lan")
+    compared = Searcher(index, embedder, replace(HASH_CONFIG, other_margin=0.05, other_floor=0.5), others)
+
+    found = compared.search(lump_sum.name)  # the entry's own name: its phrase's cosine is 1
+    assert found.other is not None and found.other.entry_id == "bhxh-mot-lan"
+    assert found.other.score == pytest.approx(1.0, abs=1e-3) and found.other.margin >= 0.05
+    assert compared.search("Làm giấy khai sinh cho con").other is None  # a guide is as close: nothing beside
+    assert Searcher(index, embedder, HASH_CONFIG, others).search(lump_sum.name).other is None  # not compared
+    too_high = Searcher(index, embedder, replace(HASH_CONFIG, other_margin=0.05, other_floor=1.01), others)
+    assert too_high.search(lump_sum.name).other is None

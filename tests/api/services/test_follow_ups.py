@@ -98,3 +98,21 @@ def test_close_candidates_one_of_which_the_message_names_by_its_title(ready: Tes
     turn = bot_turn(ready, f"web:{uuid.uuid4().hex[:10]}", "action_answer",
                     "Nhà tôi thuê trọ, giờ muốn gia hạn tạm trú thêm thì có được không?", intent="ask_procedure")
     assert (turn["outcome"]["decision"], turn["outcome"]["procedure_id"]) == ("answer", "gia-han-tam-tru")
+
+
+def test_a_procedure_of_the_catalogue_meant_in_other_words_gets_the_closest_pointer(ready: TestClient) -> None:
+    from api.cli.chat_eval.classify import honest_out_of_scope, read_response
+
+    def reply(text: str, intent: str) -> dict:
+        return bot_turn(ready, f"web:{uuid.uuid4().hex[:10]}", "action_answer", text, intent=intent)
+
+    # no name or alias of the catalogue in it, but closer in meaning to voluntary social insurance than to any guide
+    top_up = reply("Tôi đã đóng bảo hiểm tự nguyện nhiều năm, giờ có được đóng bù một lần cho đủ 20 năm không?",
+                   "ask_procedure")
+    assert top_up["outcome"]["decision"] == "none"
+    assert honest_out_of_scope(read_response({"replies": top_up["messages"]}), ["bảo hiểm xã hội"])
+    assert "gần nhất" in top_up["messages"][0]["text"]  # offered as the closest one, not as what was asked
+    # near nothing at all: the usual reply, no far-fetched procedure
+    train = reply("Mua vé tàu Hà Nội đi Lào Cai ở đâu?", "out_of_scope")
+    assert train["outcome"]["decision"] == "none"
+    assert not honest_out_of_scope(read_response({"replies": train["messages"]}), [])
