@@ -39,5 +39,10 @@ cat var/logs/eval_nlu.out
 [[ $eval_status == 0 ]] || exit "$eval_status"
 echo "== Rasa test stories"
 $PY -m api.cli test-stories
+# Issue 14's bars (right >= 0.92, wrong <= 0.01, none <= 0.03, out of scope honest >= 0.95) are not met yet; these
+# catch a fall from the numbers measured on 2026-12-07 (0.795 / 0.079 / 0.058 / 0.457, docs/evaluation.md).
+echo "== end-to-end answers on the frozen test part (regression bars, through the real stack)"
+$PY -m api.cli eval-chat tests/data/chat_eval/test.jsonl --min-right 0.77 --max-wrong 0.10 --max-none 0.08 \
+  --min-oos-honest 0.40
 echo "== pytest"
 $PY -m pytest --durations=25 "$@"
