@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
-from knowledge_base.catalogue import load_catalogue
+from knowledge_base.catalogue import default_index as default_catalogue
 from knowledge_base.embedders import CachedEmbedder, Embedder, make_embedder
 from knowledge_base.embedding_cache import EmbeddingCache
 from knowledge_base.index.store import DEFAULT_ROOT, SearchIndex, build_or_load
@@ -102,7 +102,7 @@ class SearchService:
             return None
         if self._others is None:
             try:
-                entries = load_catalogue().entries
+                entries = default_catalogue().entries  # read once per process
             except KnowledgeBaseError:
                 log.exception("catalogue of other procedures unreadable: search goes on without it")
                 return None
