@@ -13,11 +13,15 @@ from api.core.config import Settings
 TRACKER_STORE = "bot.tracker_store.TunedSQLTrackerStore"  # Rasa's SQL store, SQLite tuned (bot/tracker_store.py)
 
 
-def tracker_store(url: str) -> dict[str, Any]:
+def tracker_store(url: str, only_writer: bool = True) -> dict[str, Any]:
+    """`only_writer`: one Rasa process serves every conversation, so it may remember the live sessions between
+    turns instead of reading them back (bot/tracker_store.py); never with several Rasa processes."""
     parsed = make_url(url)
+    remember = {"remember_sessions": True} if only_writer else {}
     if parsed.get_backend_name() == "sqlite":
-        return {"type": TRACKER_STORE, "dialect": "sqlite", "db": parsed.database}
-    store: dict[str, Any] = {"type": TRACKER_STORE, "dialect": "postgresql", "url": parsed.host, "db": parsed.database}
+        return {"type": TRACKER_STORE, "dialect": "sqlite", "db": parsed.database, **remember}
+    store: dict[str, Any] = {"type": TRACKER_STORE, "dialect": "postgresql", "url": parsed.host, "db": parsed.database,
+                             **remember}
     if parsed.port:
         store["port"] = parsed.port
     if parsed.username:
@@ -38,12 +42,12 @@ def lock_store(redis_url: str) -> dict[str, Any] | None:
     return store
 
 
-def render(settings: Settings) -> dict[str, Any]:
+def render(settings: Settings, rasa_processes: int = 1) -> dict[str, Any]:
     endpoints: dict[str, Any] = {
         # the token as a header (actions/server.py checks it), never a query parameter that lands in access logs
         "action_endpoint": {"url": f"{settings.action_server_url}/webhook",
                             "headers": {"Authorization": f"Bearer {settings.action_server_token}"}},
-        "tracker_store": tracker_store(settings.rasa_tracker_url),
+        "tracker_store": tracker_store(settings.rasa_tracker_url, only_writer=rasa_processes == 1),
     }
     if lock := lock_store(settings.redis_url):
         endpoints["lock_store"] = lock

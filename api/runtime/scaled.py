@@ -175,7 +175,7 @@ def write_nginx_conf(settings: Settings, layout: Layout) -> Path:
 
 def write_rasa_endpoints(settings: Settings, layout: Layout, index: int) -> Path:
     """Rasa server `index`'s endpoints: the shared tracker and lock stores, its own action server."""
-    endpoints = rasa_endpoints.render(settings)
+    endpoints = rasa_endpoints.render(settings, rasa_processes=len(layout.rasa_ports))
     endpoints["action_endpoint"]["url"] = f"http://127.0.0.1:{layout.actions_ports[index]}/webhook"  # token kept
     path = settings.var_dir / f"endpoints-rasa{index + 1}.yml"
     path.parent.mkdir(parents=True, exist_ok=True)

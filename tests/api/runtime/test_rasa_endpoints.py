@@ -11,7 +11,7 @@ from api.runtime.rasa_endpoints import TRACKER_STORE, render
 def test_default_is_sqlite_tracker_and_in_memory_locks(tmp_path: Path) -> None:
     endpoints = render(Settings(var_dir=tmp_path, actions_port=5055))
     assert endpoints["tracker_store"] == {"type": TRACKER_STORE, "dialect": "sqlite",
-                                          "db": str(tmp_path / "rasa_tracker.db")}
+                                          "db": str(tmp_path / "rasa_tracker.db"), "remember_sessions": True}
     assert "lock_store" not in endpoints
     assert endpoints["action_endpoint"]["url"] == "http://127.0.0.1:5055/webhook"
 
@@ -19,7 +19,7 @@ def test_default_is_sqlite_tracker_and_in_memory_locks(tmp_path: Path) -> None:
 def test_scaled_mode_uses_postgres_and_redis(tmp_path: Path) -> None:
     settings = Settings(var_dir=tmp_path, rasa_tracker_url="postgresql://rasa:secret@db.local:5433/tracker",
                         redis_url="redis://127.0.0.1:6379/2")
-    endpoints = render(settings)
+    endpoints = render(settings, rasa_processes=2)  # several Rasa processes: none may remember a session
     assert endpoints["tracker_store"] == {"type": TRACKER_STORE, "dialect": "postgresql", "url": "db.local",
                                           "db": "tracker",
                                           "port": 5433, "username": "rasa", "password": "secret"}

@@ -52,6 +52,7 @@ def test_each_rasa_server_calls_its_own_action_server(tmp_path: Path) -> None:
         assert endpoints["action_endpoint"]["url"] == f"http://127.0.0.1:{9201 + i}/webhook"
         assert endpoints["action_endpoint"]["headers"] == {"Authorization": f"Bearer {config.action_server_token}"}
         assert endpoints["tracker_store"]["dialect"] == "postgresql"
+        assert "remember_sessions" not in endpoints["tracker_store"]  # two Rasa processes: each reads the database
         assert endpoints["lock_store"]["type"] == "redis"
 
 
