@@ -47,7 +47,9 @@ def render(settings: Settings, rasa_processes: int = 1) -> dict[str, Any]:
         # the token as a header (actions/server.py checks it), never a query parameter that lands in access logs
         "action_endpoint": {"url": f"{settings.action_server_url}/webhook",
                             "headers": {"Authorization": f"Bearer {settings.action_server_token}"}},
-        "tracker_store": tracker_store(settings.rasa_tracker_url, only_writer=rasa_processes == 1),
+        # a Redis lock store means Rasa servers share conversations (several launchers or the scaled layout)
+        "tracker_store": tracker_store(settings.rasa_tracker_url,
+                                       only_writer=rasa_processes == 1 and not settings.redis_url),
     }
     if lock := lock_store(settings.redis_url):
         endpoints["lock_store"] = lock

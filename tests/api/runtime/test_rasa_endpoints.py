@@ -19,7 +19,7 @@ def test_default_is_sqlite_tracker_and_in_memory_locks(tmp_path: Path) -> None:
 def test_scaled_mode_uses_postgres_and_redis(tmp_path: Path) -> None:
     settings = Settings(var_dir=tmp_path, rasa_tracker_url="postgresql://rasa:secret@db.local:5433/tracker",
                         redis_url="redis://127.0.0.1:6379/2")
-    endpoints = render(settings, rasa_processes=2)  # several Rasa processes: none may remember a session
+    endpoints = render(settings)  # Redis locks: Rasa servers share conversations, none may remember a session
     assert endpoints["tracker_store"] == {"type": TRACKER_STORE, "dialect": "postgresql", "url": "db.local",
                                           "db": "tracker",
                                           "port": 5433, "username": "rasa", "password": "secret"}
@@ -40,3 +40,10 @@ def test_written_endpoints_are_private_to_the_owner(tmp_path: Path) -> None:
     path = write(Settings(var_dir=tmp_path, action_server_token="act-secret"))
     assert path.stat().st_mode & 0o777 == 0o600
     assert "Bearer act-secret" in path.read_text()
+
+
+def test_only_a_lone_rasa_server_remembers_sessions(tmp_path: Path) -> None:
+    assert render(Settings(var_dir=tmp_path))["tracker_store"]["remember_sessions"] is True
+    assert "remember_sessions" not in render(Settings(var_dir=tmp_path), rasa_processes=2)["tracker_store"]
+    shared = Settings(var_dir=tmp_path, redis_url="redis://127.0.0.1:6379/0")  # another launcher's Rasa may write
+    assert "remember_sessions" not in render(shared)["tracker_store"]
