@@ -9,12 +9,12 @@ conversation). PostgreSQL is left as Rasa configures it.
 
 Each turn Rasa reads the conversation's events back (a query over the session's events, then one to find the
 latest session start) and, to save, counts the stored events again to know which are new: about a quarter of
-Rasa's CPU per turn. With ``remember_sessions`` (the embedded mode: one Rasa process, the only writer of its
+Rasa's CPU per turn. With ``remember_sessions`` (one Rasa server and no Redis lock store: the only writer of its
 conversations) the store keeps, for each recently active conversation, the stored events of its current session
 exactly as the query would return them, reads from there and writes only the new events. Entries are dropped after
 ``remember_idle_s`` without a turn and beyond ``remember_max`` conversations; a conversation not remembered is read
-from the database as before. The scaled mode (several Rasa processes behind a balancer) never remembers: another
-process may have written since.
+from the database as before. Rasa servers that share conversations (the scaled layout, or several launchers with a
+Redis lock store) never remember: another server may have written since.
 """
 
 from __future__ import annotations
