@@ -105,6 +105,13 @@ def names_no_procedure(text: str) -> bool:
     return all(canon_syllable(word) in _FOLLOW_UP_GLUE for word in default_detector().residue(text))
 
 
+def mentioned_procedure(question: Question) -> str | None:
+    """The procedure the NLU saw named in the message, unless the message is only an aspect and glue words: DIET
+    sometimes tags a glue word as a procedure ("thế" in "thế lệ phí bao nhiêu?")."""
+    mentioned = question.entities.get("procedure")
+    return None if mentioned and names_no_procedure(question.text) else mentioned
+
+
 def faq_of(hit: SearchResult) -> str | None:
     """The FAQ id when search's best passage for this hit is an FAQ question ("faq:<id>")."""
     return hit.source.removeprefix("faq:") if hit.source.startswith("faq:") else None
@@ -144,7 +151,7 @@ class Answerer:
     def decide(self, question: Question, found: SearchResponse | None = None) -> Decision:
         aspect = vocabulary.ASPECT_INTENTS.get(question.intent)
         button_choice = question.entities.get("procedure_id")
-        mentioned = question.entities.get("procedure")
+        mentioned = mentioned_procedure(question)
         if button_choice:
             if aspect is None and question.intent == "choose_option":
                 aspect = question.aspect

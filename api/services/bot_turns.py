@@ -19,7 +19,7 @@ from api.core.config import Settings
 from api.db.models import utcnow
 from api.domain.office_questions import office_topics
 from api.services import checklist, handoffs, office_info, turn_outcomes
-from api.services.answering import Answerer, Question, fold_text, other_procedure
+from api.services.answering import Answerer, Question, fold_text, mentioned_procedure, other_procedure
 from api.services.conversations import split_sender
 from knowledge_base import answers
 from knowledge_base.focus import asks, sentences
@@ -140,7 +140,7 @@ def office_turn(db: Session, settings: Settings, topics: list[str]) -> TurnResul
 
 def office_question(question: Question) -> list[str]:
     """The office facts a message asks about, when it is about the office rather than a procedure it names."""
-    if question.entities.get("procedure_id") or question.entities.get("procedure"):
+    if question.entities.get("procedure_id") or mentioned_procedure(question):
         return []
     topics = office_topics(question.text)
     return topics or (list(OFFICE_DEFAULT_TOPICS) if question.intent == OFFICE_INTENT else [])

@@ -50,6 +50,20 @@ def test_aspect_follow_ups_stay_with_the_current_procedure(ready: TestClient, pr
         assert (turn["outcome"]["procedure_id"], turn["outcome"]["aspect"]) == (procedure_id, aspect), text
 
 
+def test_a_glue_word_the_nlu_took_for_a_procedure_does_not_move_the_conversation(ready: TestClient) -> None:
+    # what the served model gives for "thế lệ phí bao nhiêu?": ask_fee, procedure "thế", aspect "lệ phí"
+    entities = [{"entity": "procedure", "value": "thế"}, {"entity": "aspect", "value": "lệ phí"}]
+    for procedure_id in ("cap-the-can-cuoc", "dang-ky-khai-sinh"):
+        turn = bot_turn(ready, f"web:{uuid.uuid4().hex[:10]}", "action_answer", "thế lệ phí bao nhiêu?",
+                        intent="ask_fee", slots={"procedure_id": procedure_id}, entities=entities)
+        assert (turn["outcome"]["decision"], turn["outcome"]["procedure_id"], turn["outcome"]["aspect"]) \
+            == ("answer", procedure_id, "fee")
+    named = bot_turn(ready, f"web:{uuid.uuid4().hex[:10]}", "action_answer", "thế lệ phí làm hộ chiếu bao nhiêu?",
+                     intent="ask_fee", slots={"procedure_id": "cap-the-can-cuoc"},
+                     entities=[{"entity": "procedure", "value": "hộ chiếu"}])
+    assert named["outcome"]["procedure_id"] == "cap-ho-chieu-pho-thong"
+
+
 def test_a_follow_up_that_names_another_procedure_moves_to_it(ready: TestClient) -> None:
     turn = bot_turn(ready, f"web:{uuid.uuid4().hex[:10]}", "action_answer", "còn làm hộ chiếu thì phí bao nhiêu",
                     intent="ask_fee", slots={"procedure_id": "cap-lai-the-can-cuoc"})
