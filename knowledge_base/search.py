@@ -203,6 +203,15 @@ class Searcher:
         analysis = analyze(focused.whole)
         return analysis, analyze(focused.asking) if focused.narrowed else None
 
+    @staticmethod
+    def _aspect(analysis: Analysis, asking: Analysis | None) -> str | None:
+        return default_detector().detect((analysis if asking is None else asking).expanded, expanded=True)
+
+    @classmethod
+    def asked_aspect(cls, query: str) -> str | None:
+        """The aspect ``search(query)`` reports (fee, time, documents, …), without searching."""
+        return cls._aspect(*cls._readings(query))
+
     def warm(self, query: str) -> None:
         """Embed what ``search(query)`` will embed, ahead of it: the vectors wait in the embedder's cache."""
         analysis, asking = self._readings(query)
@@ -213,7 +222,7 @@ class Searcher:
     def search(self, query: str, k: int = 5) -> SearchResponse:
         """Place names ignored; a long message's asking sentences weigh ``asking_weight`` against the whole."""
         analysis, asking = self._readings(query)
-        aspect = default_detector().detect((analysis if asking is None else asking).expanded, expanded=True)
+        aspect = self._aspect(analysis, asking)
         if not self.index.procedure_ids or not analysis.tokens:
             return SearchResponse(query=query, decision="none", aspect=aspect)
         whole = s = self.signals(analysis.text, analysis)

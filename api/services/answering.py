@@ -3,7 +3,7 @@
 - A button payload names the procedure (entity `procedure_id`): answer it.
 - After a clarification, words choose among the offered candidates ("cái thứ hai", "cấp đổi").
 - A follow-up about an aspect ("thế mất bao lâu?") keeps the current procedure; a new procedure found with
-  confidence replaces it.
+  confidence replaces it. One made only of the aspect and glue words is answered without a search.
 - A question worded (nearly) like an FAQ gets the FAQ's own answer.
 - A question that names a procedure of the catalogue of others (and none of ours as clearly): no guide here, the
   body that handles it and its official page, even when search would have offered the closest guide; the same,
@@ -31,7 +31,7 @@ from api.db.models import UnansweredQuestion
 from api.services import kb_store
 from knowledge_base import answers, catalogue, vocabulary
 from knowledge_base.aspects import default_detector
-from knowledge_base.search import SearchResponse, SearchResult
+from knowledge_base.search import Searcher, SearchResponse, SearchResult
 from knowledge_base.service import SearchService
 from knowledge_base.text import canon_syllable, fold, normalize, syllables
 
@@ -44,7 +44,7 @@ _GLUE_WORDS = (
     "the con vay neu nhu ma thi la lam duoc dc khong ko k hok co can phai nua a ah nhe nhi oi vang da ok "
     "cho toi em minh anh chi bac chu tui hoi xin voi cai nay do viec thu tuc no ban mat het "
     "bao nhieu may lau gi nao sao ra di den nop o tai tren bang qua khi luc ngay gio roi chua "
-    "va hay hoac nguoi dan cong ho so giay to")
+    "va hay hoac nguoi dan cong ho so giay to ket qua xong dau giai quyet nhung tien gom buoc phap ly")
 _FOLLOW_UP_GLUE = frozenset(_GLUE_WORDS.split())
 _ORDINALS = [
     (re.compile(r"\b(cuoi|sau cung)\b"), -1),
@@ -158,10 +158,15 @@ class Answerer:
             return self.answer(button_choice, aspect)
         if question.pending_choices and (chosen := self._choice_by_words(question.text, question.pending_choices)):
             return self.answer(chosen, aspect or question.aspect)
+        current = question.procedure_id
+        # "thế phí bao nhiêu ạ?": only an aspect and glue words keep the current procedure whatever search ranks, so
+        # no search (its best passage gave these the same replies: 40 procedures × the load script's follow-ups)
+        if (found is None and current and not mentioned and names_no_procedure(question.text)
+                and (asked := aspect or Searcher.asked_aspect(question.text))):
+            return self.answer(current, asked, question=question.text)
         found = found or self.search.search(question.text, 5)
         aspect = aspect or found.aspect
         top = [r.procedure_id for r in found.results]
-        current = question.procedure_id
         if current and aspect and not mentioned and (found.decision != "answer" or top[0] == current
                                                      or names_no_procedure(question.text)):
             faq = faq_of(found.results[0]) if found.decision == "answer" else None

@@ -37,7 +37,7 @@ from api.db.base import session_scope
 from api.db.models import Conversation, ConversationMode, Message, MessageAuthor, TurnState, utcnow
 from api.runtime.rasa_client import RasaClient, RasaUnavailable
 from api.services import bot_turns, events, handoffs, turn_outcomes
-from api.services.answering import fold_text
+from api.services.answering import fold_text, names_no_procedure
 from api.services.conversations import get_or_create, split_sender
 from knowledge_base.vocabulary import HANDOFF_BUTTON, REQUEST_HUMAN
 
@@ -353,7 +353,8 @@ class Gateway:
     def _prepare(self, said: str) -> None:
         """A typed question (not a button's payload, not a short thanks): its answer's text-only work starts now,
         beside Rasa's, instead of after it."""
-        if self.prepare is not None and not said.startswith("/") and len(said.split()) >= PREPARE_MIN_WORDS:
+        if self.prepare is not None and not said.startswith("/") and len(said.split()) >= PREPARE_MIN_WORDS \
+                and not names_no_procedure(said):  # an aspect follow-up is answered for the current procedure
             self.prepare(said)
 
     async def ask_rasa(self, sender: str, said: str, timeout: float) -> list[Reply] | None:

@@ -50,6 +50,23 @@ def test_aspect_follow_ups_stay_with_the_current_procedure(ready: TestClient, pr
         assert (turn["outcome"]["procedure_id"], turn["outcome"]["aspect"]) == (procedure_id, aspect), text
 
 
+def test_a_follow_up_of_an_aspect_and_glue_words_is_answered_without_a_search(
+        ready: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    search = ready.app.state.search
+    searched: list[str] = []
+    original = search.search
+    monkeypatch.setattr(search, "search", lambda query, k=5: searched.append(query) or original(query, k))
+    for text, intent in [("thế lệ phí bao nhiêu ạ?", "ask_fee"), ("bao lau thi co ket qua", "")]:
+        turn = bot_turn(ready, f"web:{uuid.uuid4().hex[:10]}", "action_answer", text, intent=intent,
+                        slots={"procedure_id": "dang-ky-khai-sinh"})
+        assert (turn["outcome"]["decision"], turn["outcome"]["procedure_id"]) == ("answer", "dang-ky-khai-sinh")
+    assert searched == []
+    named = bot_turn(ready, f"web:{uuid.uuid4().hex[:10]}", "action_answer", "còn làm hộ chiếu thì phí bao nhiêu",
+                     intent="ask_fee", slots={"procedure_id": "dang-ky-khai-sinh"})
+    assert named["outcome"]["procedure_id"] == "cap-ho-chieu-pho-thong"
+    assert searched == ["còn làm hộ chiếu thì phí bao nhiêu"]
+
+
 def test_a_glue_word_the_nlu_took_for_a_procedure_does_not_move_the_conversation(ready: TestClient) -> None:
     # what the served model gives for "thế lệ phí bao nhiêu?": ask_fee, procedure "thế", aspect "lệ phí"
     entities = [{"entity": "procedure", "value": "thế"}, {"entity": "aspect", "value": "lệ phí"}]
