@@ -119,12 +119,15 @@ class PhraseTable(Generic[T]):
                 return len(phrase), value
         return None
 
-    def find(self, words: list[str]) -> list[tuple[int, int, T]]:
-        """Non-overlapping (start, end, value) matches, scanning left to right."""
+    def find(self, words: list[str], unsplit: PhraseTable[Any] | None = None) -> list[tuple[int, int, T]]:
+        """Non-overlapping (start, end, value) matches, scanning left to right; none whose last word begins a
+        phrase of ``unsplit`` ("làm hộ" in "làm hộ chiếu")."""
         found: list[tuple[int, int, T]] = []
         i = 0
         while i < len(words):
             hit = self.match_at(words, i)
+            if hit is not None and unsplit is not None and unsplit.match_at(words, i + hit[0] - 1):
+                hit = None
             if hit is None:
                 i += 1
                 continue
@@ -137,20 +140,24 @@ class SynonymDictionary:
     """Chat shorthand replaced ("ko" -> "không"), then synonyms followed by their canonical wording."""
 
     def __init__(
-        self, synonyms: Mapping[str, Iterable[str]], replacements: Mapping[str, Iterable[str]] | None = None
+        self, synonyms: Mapping[str, Iterable[str]], replacements: Mapping[str, Iterable[str]] | None = None,
+        keep_together: Iterable[str] = (),
     ) -> None:
         self._synonyms = _table(synonyms)
         self._replacements = _table(replacements or {})
+        self._keep_together: PhraseTable[None] = PhraseTable((phrase, None) for phrase in keep_together)
 
     @classmethod
     def from_file(cls, path: Path = SYNONYMS_FILE) -> SynonymDictionary:
-        return cls(read_mapping(path, "synonyms"), read_mapping(path, "replacements", required=False))
+        return cls(read_mapping(path, "synonyms"), read_mapping(path, "replacements", required=False),
+                   read_list(path, "keep_together"))
 
     def __len__(self) -> int:
         return len(self._synonyms) + len(self._replacements)
 
     def expand_words(self, words: list[str]) -> list[str]:
-        return _apply(self._synonyms, _apply(self._replacements, words, keep=False), keep=True)
+        replaced = _apply(self._replacements, words, keep=False, unsplit=self._keep_together)
+        return _apply(self._synonyms, replaced, keep=True, unsplit=self._keep_together)
 
 
 def _table(entries: Mapping[str, Iterable[str]]) -> PhraseTable[tuple[str, ...]]:
@@ -161,11 +168,12 @@ def _table(entries: Mapping[str, Iterable[str]]) -> PhraseTable[tuple[str, ...]]
     )
 
 
-def _apply(table: PhraseTable[tuple[str, ...]], words: list[str], keep: bool) -> list[str]:
+def _apply(table: PhraseTable[tuple[str, ...]], words: list[str], keep: bool,
+           unsplit: PhraseTable[None] | None = None) -> list[str]:
     """Insert each match's canonical words after it (``keep``) or instead of it."""
     out: list[str] = []
     done = 0
-    for start, end, canonical in table.find(words):
+    for start, end, canonical in table.find(words, unsplit):
         out.extend(words[done:end] if keep else words[done:start])
         out.extend(canonical)
         done = end
@@ -184,6 +192,19 @@ def read_mapping(path: Path, key: str, required: bool = True) -> dict[str, list[
     if not isinstance(entries, dict):
         raise TypeError(f"{path}: expected a mapping under {key!r}: name -> [phrases]")
     return {str(name): [str(v) for v in (values or [])] for name, values in entries.items()}
+
+
+def read_list(path: Path, key: str) -> list[str]:
+    """``key: [phrases]`` from a YAML data file, empty when absent."""
+    import yaml
+
+    data: Any = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    entries = data.get(key) if isinstance(data, dict) else None
+    if entries is None:
+        return []
+    if not isinstance(entries, list):
+        raise TypeError(f"{path}: expected a list of phrases under {key!r}")
+    return [str(entry) for entry in entries]
 
 
 @lru_cache(maxsize=1)

@@ -92,6 +92,14 @@ def test_longest_variant_wins() -> None:
     assert expand("cắt hộ khẩu") == "cắt hộ khẩu xóa đăng ký thường trú"
 
 
+@pytest.mark.parametrize("text", ["làm hộ chiếu ở đâu", "lam ho chieu o dau", "nop ho so o dau", "làm hộ kinh doanh"])
+def test_a_variant_never_cuts_a_phrase_kept_together(text: str) -> None:
+    # "làm hộ" / "nộp hộ" (on someone's behalf) must not take the "hộ" of "hộ chiếu" or, typed bare, of "hồ sơ"
+    assert "ủy quyền" not in expand(text)
+    assert expand("nhờ người nhà nộp hộ được không").endswith("nộp hộ ủy quyền được không")
+    assert expand("lam ho khau cho con") == "lam ho khau đăng ký thường trú cho con"
+
+
 def test_chat_shorthand_is_replaced() -> None:
     assert expand("lam cccd mat bn tien ko") == "lam cccd thẻ căn cước công dân mat bao nhiêu tien không"
 
