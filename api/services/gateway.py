@@ -341,7 +341,8 @@ class Gateway:
         async with self.admission.slot(wait) as admitted:
             if admitted:
                 timeout = HANDOFF_WORDS_TIMEOUT if asks_for_person else self.settings.turn_timeout_s
-                self._prepare(said)  # while Rasa reads the message
+                if not asks_for_person:  # a message asking only for a person needs no search
+                    self._prepare(said)  # while Rasa reads the message
                 replies = await self.ask_rasa(stored.sender, said, timeout)
         if asks_for_person and (not admitted or replies is None):
             return await run_in_threadpool(hand_over, stored, self.settings)

@@ -202,6 +202,7 @@ def test_a_typed_question_is_prepared_for_while_rasa_reads_it(migrated: None, bu
         await g.handle(message(uuid.uuid4().hex, question))
         await g.handle(message(uuid.uuid4().hex, "cảm ơn bạn"))  # thanks: no search will need it
         await g.handle(message(uuid.uuid4().hex, "thế làm online được không ạ"))  # answered for the current one
+        await g.handle(message(uuid.uuid4().hex, "tôi muốn nói chuyện với cán bộ"))  # a person, not a search
         await g.handle(message(uuid.uuid4().hex, "Lệ phí", payload='/ask_fee{"procedure_id": "dang-ky-khai-sinh"}'))
 
     asyncio.run(scenario())
