@@ -181,12 +181,17 @@ def _apply(table: PhraseTable[tuple[str, ...]], words: list[str], keep: bool,
     return out
 
 
-def read_mapping(path: Path, key: str, required: bool = True) -> dict[str, list[str]]:
-    """``key: {name: [phrases]}`` from a YAML data file (PyYAML imported lazily)."""
+def _section(path: Path, key: str) -> Any:
+    """The value under ``key`` in a YAML data file, None when absent (PyYAML imported lazily)."""
     import yaml
 
     data: Any = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    entries = data.get(key) if isinstance(data, dict) else None
+    return data.get(key) if isinstance(data, dict) else None
+
+
+def read_mapping(path: Path, key: str, required: bool = True) -> dict[str, list[str]]:
+    """``key: {name: [phrases]}`` from a YAML data file."""
+    entries = _section(path, key)
     if entries is None and not required:
         return {}
     if not isinstance(entries, dict):
@@ -196,10 +201,7 @@ def read_mapping(path: Path, key: str, required: bool = True) -> dict[str, list[
 
 def read_list(path: Path, key: str) -> list[str]:
     """``key: [phrases]`` from a YAML data file, empty when absent."""
-    import yaml
-
-    data: Any = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    entries = data.get(key) if isinstance(data, dict) else None
+    entries = _section(path, key)
     if entries is None:
         return []
     if not isinstance(entries, list):
