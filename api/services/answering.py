@@ -159,16 +159,16 @@ class Answerer:
         if question.pending_choices and (chosen := self._choice_by_words(question.text, question.pending_choices)):
             return self.answer(chosen, aspect or question.aspect)
         current = question.procedure_id
+        glue_only = names_no_procedure(question.text)
         # "thế phí bao nhiêu ạ?": only an aspect and glue words keep the current procedure whatever search ranks, so
         # no search (its best passage gave these the same replies: 40 procedures × the load script's follow-ups)
-        if (found is None and current and not mentioned and names_no_procedure(question.text)
+        if (found is None and current and not mentioned and glue_only
                 and (asked := aspect or Searcher.asked_aspect(question.text))):
             return self.answer(current, asked, question=question.text)
         found = found or self.search.search(question.text, 5)
         aspect = aspect or found.aspect
         top = [r.procedure_id for r in found.results]
-        if current and aspect and not mentioned and (found.decision != "answer" or top[0] == current
-                                                     or names_no_procedure(question.text)):
+        if current and aspect and not mentioned and (found.decision != "answer" or top[0] == current or glue_only):
             faq = faq_of(found.results[0]) if found.decision == "answer" else None
             return self.answer(current, aspect, faq, question.text, found)
         other = other_procedure(self.search, question.text)  # it names a procedure we have no guide for
